@@ -1,0 +1,89 @@
+package index
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// HitPre and HitPost are private-use code points that backends ask their
+// engine to put around matched terms; SplitMarked turns them into spans.
+// Document text is cleaned of them with StripMarkers before indexing, so a
+// document can never fake a highlight.
+const (
+	HitPre  = "\uE000"
+	HitPost = "\uE001"
+)
+
+// DefaultLimit is the page size used when Query.Limit is 0, and MaxLimit the
+// largest page a backend returns.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 1000
+)
+
+// ErrInvalidID is returned by Upsert and Delete for an ID that is empty,
+// longer than 511 bytes, or holds a character outside [A-Za-z0-9_-].
+var ErrInvalidID = errors.New("index: invalid document id")
+
+var markerStripper = strings.NewReplacer(HitPre, "", HitPost, "")
+
+// StripMarkers removes HitPre and HitPost from s.
+func StripMarkers(s string) string {
+	if !strings.Contains(s, HitPre) && !strings.Contains(s, HitPost) {
+		return s
+	}
+	return markerStripper.Replace(s)
+}
+
+// CheckID reports whether id is a valid document ID (the Meilisearch rule,
+// applied by every backend so they accept the same documents).
+func CheckID(id string) error {
+	if id == "" || len(id) > 511 {
+		return fmt.Errorf("%w: %q", ErrInvalidID, id)
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+		if !ok {
+			return fmt.Errorf("%w: %q", ErrInvalidID, id)
+		}
+	}
+	return nil
+}
+
+// Page returns the normalised window of q: a non-negative offset and a limit
+// in 1..MaxLimit (DefaultLimit when Limit is 0 or negative).
+func (q Query) Page() (offset, limit int) {
+	offset, limit = q.Offset, q.Limit
+	if offset < 0 {
+		offset = 0
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		limit = MaxLimit
+	}
+	return offset, limit
+}
+
+// EffectiveSort returns the order a backend must apply: SortRelevance with
+// empty Text falls back to SortNewest.
+func (q Query) EffectiveSort() Sort {
+	if q.Sort == SortRelevance && strings.TrimSpace(q.Text) == "" {
+		return SortNewest
+	}
+	return q.Sort
+}
+
+// SortFacets orders facet counts by count descending, then value ascending.
+func SortFacets(fc []FacetCount) {
+	slices.SortFunc(fc, func(a, b FacetCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+}
