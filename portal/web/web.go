@@ -1,0 +1,184 @@
+// Package web is the HTTP layer: server-rendered pages that HTMX enhances,
+// hashed static assets, health checks, and the one central error handler.
+// It depends on the domain only through the small interfaces in deps.go.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+const (
+	// bodyLimit caps request bodies; there are no uploads yet.
+	bodyLimit = "1M"
+	// gzipLevel trades a little ratio for speed; text pages and CSS compress well.
+	gzipLevel = 5
+	// gzipMinLength skips responses too small to gain from compression.
+	gzipMinLength = 1024
+)
+
+// Options configures the HTTP layer.
+type Options struct {
+	// Packs is the wisdom-pack domain (required).
+	Packs Packs
+	// Ready names the dependencies /readyz pings.
+	Ready map[string]Checker
+	// Templates holds layout.html, the page files and partials/ (required).
+	Templates fs.FS
+	// Assets holds CSS, vendored htmx and icons (required).
+	Assets fs.FS
+	// Logger receives request logs and error causes; nil means slog.Default().
+	Logger *slog.Logger
+	// DevReload re-reads templates and assets on every request.
+	DevReload bool
+	// Now is the clock (daily pick); nil means time.Now.
+	Now func() time.Time
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	packs     Packs
+	ready     map[string]Checker
+	templates fs.FS
+	assetsFS  fs.FS
+	log       *slog.Logger
+	dev       bool
+	now       func() time.Time
+	loaded    *ui // nil in dev-reload mode
+}
+
+// New checks opts, parses the templates and hashes the assets (failing fast on
+// any error), and returns an Echo with every route and middleware registered.
+func New(opts Options) (*echo.Echo, error) {
+	if opts.Packs == nil {
+		return nil, errors.New("web: Options.Packs is required")
+	}
+	if opts.Templates == nil || opts.Assets == nil {
+		return nil, errors.New("web: Options.Templates and Options.Assets are required")
+	}
+	s := &server{
+		packs:     opts.Packs,
+		ready:     opts.Ready,
+		templates: opts.Templates,
+		assetsFS:  opts.Assets,
+		log:       opts.Logger,
+		dev:       opts.DevReload,
+		now:       opts.Now,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	u, err := loadUI(s.templates, s.assetsFS)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if !s.dev {
+		s.loaded = u
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, nil
+}
+
+// ui returns the parsed templates and assets (re-read each call in dev mode).
+func (s *server) ui() (*ui, error) {
+	if s.loaded != nil {
+		return s.loaded, nil
+	}
+	u, err := loadUI(s.templates, s.assetsFS)
+	if err != nil {
+		return nil, fmt.Errorf("dev reload: %w", err)
+	}
+	return u, nil
+}
+
+// routes registers every middleware and route of the portal.
+func (s *server) routes(e *echo.Echo) {
+	e.Use(
+		securityHeaders,
+		s.requestLog,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableErrorHandler: true, // requestLog hands the error to handleError
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				s.log.Error("panic", slog.String("path", c.Request().URL.Path), slog.Any("err", err), slog.String("stack", string(stack)))
+				return fmt.Errorf("panic: %w", err)
+			},
+		}),
+		middleware.BodyLimit(bodyLimit),
+		middleware.GzipWithConfig(middleware.GzipConfig{
+			Level:     gzipLevel,
+			MinLength: gzipMinLength,
+			Skipper:   func(c echo.Context) bool { return precompressed(c.Request().URL.Path) },
+		}),
+		langMiddleware,
+	)
+
+	get := func(path string, h echo.HandlerFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/assets/*", s.serveAsset)
+
+	get("/", s.home)
+	get("/packs", s.packList)
+	get("/packs/:slug", s.packPage)
+	get("/departments", s.departments)
+	get("/departments/:name", s.department)
+	get("/search", s.search)
+}
+
+// securityHeaders sets the CSP and friends on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// contentSecurityPolicy allows nothing inline and nothing from other origins.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; " +
+	"script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+
+// requestLog logs method, path (no query), status and duration. It hands a
+// handler error to the central error handler first so the status is final.
+func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= http.StatusInternalServerError {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(req.Context(), level, "http request",
+			slog.String("method", req.Method),
+			slog.String("path", strings.ToValidUTF8(req.URL.Path, "\uFFFD")),
+			slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)),
+		)
+		return nil
+	}
+}
