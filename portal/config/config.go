@@ -1,0 +1,286 @@
+// Package config holds Jinnang's one configuration struct, filled from
+// command-line flags and JINNANG_* environment variables and validated once.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Commands accepted on the command line.
+const (
+	CmdServe   = "serve"
+	CmdImport  = "import"
+	CmdReindex = "reindex"
+)
+
+// Config is the whole configuration. Zero values are never used directly:
+// Load fills defaults and Validate checks the result.
+type Config struct {
+	Command string   // serve (default), import, reindex
+	Args    []string // positional arguments of the command (import DIR)
+
+	Addr    string // listen address
+	DataDir string // disk store and bleve index live here (embedded backends)
+	Seed    bool   // import the bundled content when the store has no packs
+	Dev     bool   // read templates and assets from disk on each request
+
+	S3Endpoint  string // host:port of MinIO/S3; empty selects the disk store
+	S3AccessKey string
+	S3SecretKey string
+	S3Bucket    string
+	S3Region    string
+	S3TLS       bool
+
+	MeiliURL   string // empty selects the embedded bleve index
+	MeiliKey   string
+	MeiliIndex string
+
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text or json
+
+	ShutdownTimeout time.Duration
+}
+
+// StoreBackend names the selected store backend: "s3" or "disk".
+func (c Config) StoreBackend() string {
+	if c.S3Endpoint != "" {
+		return "s3"
+	}
+	return "disk"
+}
+
+// IndexBackend names the selected index backend: "meilisearch" or "bleve".
+func (c Config) IndexBackend() string {
+	if c.MeiliURL != "" {
+		return "meilisearch"
+	}
+	return "bleve"
+}
+
+// Getenv looks up an environment variable; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// Load parses args (without the program name) over defaults taken from the
+// environment, then validates. Flags may appear before or after the command:
+//
+//	jinnang [flags] [serve|import DIR|reindex] [flags]
+func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
+	env := envReader{get: getenv}
+	var c Config
+	fs := flag.NewFlagSet("jinnang", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "用法 Usage: jinnang [flags] [serve | import DIR | reindex]\n\n")
+		fmt.Fprintf(stderr, "Every flag can also be set as JINNANG_<NAME> (e.g. JINNANG_ADDR); secrets also as JINNANG_<NAME>_FILE.\n\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.Addr, "addr", env.str("ADDR", "localhost:8080"), "listen address")
+	fs.StringVar(&c.DataDir, "data-dir", env.str("DATA_DIR", "data"), "directory for the embedded disk store and bleve index")
+	fs.BoolVar(&c.Seed, "seed", env.bool("SEED", true), "import the bundled sample packs when the store has none")
+	fs.BoolVar(&c.Dev, "dev", env.bool("DEV", false), "development mode: read templates/ and assets/ from disk")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env.str("S3_ENDPOINT", ""), "MinIO/S3 endpoint host:port; empty uses the disk store")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", env.secret("S3_ACCESS_KEY"), "MinIO/S3 access key (or JINNANG_S3_ACCESS_KEY_FILE)")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", env.secret("S3_SECRET_KEY"), "MinIO/S3 secret key (or JINNANG_S3_SECRET_KEY_FILE)")
+	fs.StringVar(&c.S3Bucket, "s3-bucket", env.str("S3_BUCKET", "jinnang"), "bucket name (created if missing)")
+	fs.StringVar(&c.S3Region, "s3-region", env.str("S3_REGION", "us-east-1"), "bucket region")
+	fs.BoolVar(&c.S3TLS, "s3-tls", env.bool("S3_TLS", false), "use HTTPS to reach MinIO/S3")
+	fs.StringVar(&c.MeiliURL, "meili-url", env.str("MEILI_URL", ""), "Meilisearch URL, e.g. http://127.0.0.1:7700; empty uses the embedded bleve index")
+	fs.StringVar(&c.MeiliKey, "meili-key", env.secret("MEILI_KEY"), "Meilisearch API key (or JINNANG_MEILI_KEY_FILE)")
+	fs.StringVar(&c.MeiliIndex, "meili-index", env.str("MEILI_INDEX", "jinnang"), "Meilisearch index uid")
+	fs.StringVar(&c.LogLevel, "log-level", env.str("LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", env.str("LOG_FORMAT", "text"), "text or json")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("SHUTDOWN_TIMEOUT", 15*time.Second), "graceful shutdown limit")
+
+	// The flag package stops at the first positional argument; go on parsing
+	// after each one so flags may follow the command and its arguments.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return Config{}, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	c.Command = CmdServe
+	if len(positional) > 0 {
+		c.Command, c.Args = positional[0], positional[1:]
+	}
+	if err := env.err(); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks the configuration and explains every problem it finds.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch c.Command {
+	case CmdServe, CmdReindex:
+		if len(c.Args) > 0 {
+			bad("%s takes no arguments, got %q", c.Command, c.Args)
+		}
+	case CmdImport:
+		if len(c.Args) != 1 {
+			bad("import needs exactly one directory: jinnang import DIR")
+		}
+	default:
+		bad("unknown command %q (use serve, import DIR or reindex)", c.Command)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr %q is not host:port: %v", c.Addr, err)
+	}
+	if c.StoreBackend() == "disk" && c.DataDir == "" {
+		bad("data-dir must not be empty")
+	}
+	if c.S3Endpoint != "" {
+		if strings.Contains(c.S3Endpoint, "://") {
+			bad("s3-endpoint %q must be host:port without a scheme (use -s3-tls for HTTPS)", c.S3Endpoint)
+		}
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			bad("s3-endpoint is set, so s3-access-key and s3-secret-key are required (JINNANG_S3_ACCESS_KEY[_FILE], JINNANG_S3_SECRET_KEY[_FILE])")
+		}
+		if !validBucket(c.S3Bucket) {
+			bad("s3-bucket %q is not a valid bucket name (3–63 lowercase letters, digits, '-' or '.')", c.S3Bucket)
+		}
+	}
+	if c.MeiliURL != "" {
+		u, err := url.Parse(c.MeiliURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("meili-url %q must be an http(s) URL such as http://127.0.0.1:7700", c.MeiliURL)
+		}
+		if c.MeiliIndex == "" {
+			bad("meili-index must not be empty")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log-format %q: use text or json", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout must be positive")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	}
+	return nil
+}
+
+func validBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for i, r := range b {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case (r == '-' || r == '.') && i > 0 && i < len(b)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+type indented []error
+
+func (e indented) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "\n  ")
+}
+
+func (e indented) Unwrap() []error { return e }
+
+func joinIndented(errs []error) error { return indented(errs) }
+
+// envReader reads JINNANG_* variables and remembers the first malformed one.
+type envReader struct {
+	get  Getenv
+	errs []error
+}
+
+func (e *envReader) str(name, def string) string {
+	if v := e.get("JINNANG_" + name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) bool(name string, def bool) bool {
+	v := e.get("JINNANG_" + name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("JINNANG_%s=%q is not a boolean (use true or false)", name, v))
+		return def
+	}
+	return b
+}
+
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.get("JINNANG_" + name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("JINNANG_%s=%q is not a duration (e.g. 15s)", name, v))
+		return def
+	}
+	return d
+}
+
+// secret reads JINNANG_NAME, or the file named by JINNANG_NAME_FILE (trailing
+// newline trimmed). Setting both is an error, so a stale value cannot win silently.
+func (e *envReader) secret(name string) string {
+	v := e.get("JINNANG_" + name)
+	file := e.get("JINNANG_" + name + "_FILE")
+	if file == "" {
+		return v
+	}
+	if v != "" {
+		e.errs = append(e.errs, fmt.Errorf("set either JINNANG_%s or JINNANG_%s_FILE, not both", name, name))
+		return v
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("JINNANG_%s_FILE: %w", name, err))
+		return ""
+	}
+	return strings.TrimRight(string(b), "\r\n")
+}
+
+func (e *envReader) err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid environment:\n  %w", joinIndented(e.errs))
+}
+
+// ErrHelp is returned by Load when -h or -help was given.
+var ErrHelp = flag.ErrHelp

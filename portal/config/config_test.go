@@ -1,0 +1,98 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envMap(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(nil, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Command != CmdServe || c.Addr != "localhost:8080" || c.StoreBackend() != "disk" ||
+		c.IndexBackend() != "bleve" || !c.Seed || c.ShutdownTimeout != 15*time.Second {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestLoadEnvFlagsAndCommands(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := envMap(map[string]string{
+		"JINNANG_ADDR":               "0.0.0.0:9000",
+		"JINNANG_S3_ENDPOINT":        "minio:9000",
+		"JINNANG_S3_ACCESS_KEY":      "jinnang",
+		"JINNANG_S3_SECRET_KEY_FILE": secret,
+		"JINNANG_MEILI_URL":          "http://meili:7700",
+		"JINNANG_SEED":               "false",
+	})
+	c, err := Load([]string{"-log-level", "debug", "import", "content/packs", "-log-format", "json"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.S3SecretKey != "s3cr3t" || c.StoreBackend() != "s3" ||
+		c.IndexBackend() != "meilisearch" || c.Seed || c.LogLevel != "debug" || c.LogFormat != "json" {
+		t.Errorf("env and flags not applied: %+v", c)
+	}
+	if c.Command != CmdImport || len(c.Args) != 1 || c.Args[0] != "content/packs" {
+		t.Errorf("command = %q %q", c.Command, c.Args)
+	}
+	// A flag beats the environment.
+	c, err = Load([]string{"-addr", "127.0.0.1:1"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:1" {
+		t.Errorf("flag did not override env: %s", c.Addr)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"import without dir", []string{"import"}, nil, "import needs exactly one directory"},
+		{"reindex with args", []string{"reindex", "x"}, nil, "reindex takes no arguments"},
+		{"bad addr", []string{"-addr", "8080"}, nil, `addr "8080" is not host:port`},
+		{"s3 without keys", nil, map[string]string{"JINNANG_S3_ENDPOINT": "minio:9000"}, "s3-access-key and s3-secret-key are required"},
+		{"s3 with scheme", []string{"-s3-endpoint", "http://minio:9000", "-s3-access-key", "a", "-s3-secret-key", "b"}, nil, "without a scheme"},
+		{"bad bucket", []string{"-s3-endpoint", "m:1", "-s3-access-key", "a", "-s3-secret-key", "b", "-s3-bucket", "Bad_Bucket"}, nil, "not a valid bucket name"},
+		{"bad meili url", []string{"-meili-url", "meili:7700"}, nil, "must be an http(s) URL"},
+		{"bad log level", []string{"-log-level", "loud"}, nil, `log-level "loud"`},
+		{"bad bool env", nil, map[string]string{"JINNANG_SEED": "maybe"}, `JINNANG_SEED="maybe" is not a boolean`},
+		{"secret twice", nil, map[string]string{"JINNANG_MEILI_KEY": "a", "JINNANG_MEILI_KEY_FILE": "/x"}, "not both"},
+		{"missing secret file", nil, map[string]string{"JINNANG_MEILI_KEY_FILE": "/nonexistent/key"}, "JINNANG_MEILI_KEY_FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.args, envMap(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	_, err := Load([]string{"-addr", "nope", "-log-format", "xml"}, envMap(nil), io.Discard)
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, want := range []string{"addr", "log-format"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

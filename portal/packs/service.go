@@ -1,0 +1,378 @@
+package packs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// Kind is the index kind of wisdom packs.
+const Kind = "pack"
+
+const (
+	packPrefix   = "packs/"
+	outboxPrefix = "outbox/packs/"
+	// MaxPackBytes bounds one pack's Markdown source.
+	MaxPackBytes = markdown.MaxSourceSize
+	cacheSize    = 512
+	batchSize    = 100
+)
+
+// ErrInvalidSlug means a slug is not lowercase ASCII kebab-case.
+var ErrInvalidSlug = errors.New("packs: invalid slug")
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,99}$`)
+
+// ValidSlug reports whether s can name a pack (it becomes part of a key, a URL
+// and an index id, so it is restricted to lowercase ASCII letters, digits and '-').
+func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+
+// Key returns the store key of a pack.
+func Key(slug string) string { return packPrefix + slug + ".md" }
+
+func docID(slug string) string { return Kind + "_" + slug }
+
+// Service reads, writes, renders and indexes wisdom packs.
+type Service struct {
+	store store.Store
+	index index.Index
+	md    *markdown.Renderer
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*Pack // slug → rendered pack, valid while its ETag matches
+}
+
+// New returns a Service over the given ports.
+func New(st store.Store, ix index.Index, md *markdown.Renderer, log *slog.Logger) *Service {
+	return &Service{store: st, index: ix, md: md, log: log, cache: make(map[string]*Pack)}
+}
+
+// Get returns the rendered pack. Rendering happens once per object ETag; later
+// views are cache hits. A missing pack is store.ErrNotFound.
+func (s *Service) Get(ctx context.Context, slug string) (*Pack, error) {
+	if !ValidSlug(slug) {
+		return nil, fmt.Errorf("pack %q: %w", slug, store.ErrNotFound)
+	}
+	rc, obj, err := s.store.Get(ctx, Key(slug))
+	if err != nil {
+		return nil, fmt.Errorf("get pack %q: %w", slug, err)
+	}
+	defer rc.Close()
+	if p := s.cached(slug, obj.ETag); p != nil {
+		return p, nil
+	}
+	src, err := readLimited(rc, MaxPackBytes)
+	if err != nil {
+		return nil, fmt.Errorf("read pack %q: %w", slug, err)
+	}
+	doc, err := s.md.Parse(path.Base(Key(slug)), src)
+	if err != nil {
+		return nil, fmt.Errorf("render pack %q: %w", slug, err)
+	}
+	p := &Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: obj.ETag}
+	s.remember(p)
+	return p, nil
+}
+
+func (s *Service) cached(slug, etag string) *Pack {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.cache[slug]; ok && p.ETag == etag {
+		return p
+	}
+	return nil
+}
+
+func (s *Service) remember(p *Pack) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cache) >= cacheSize {
+		for k := range s.cache { // evict an arbitrary entry; packs are cheap to re-render
+			delete(s.cache, k)
+			break
+		}
+	}
+	s.cache[p.Slug] = p
+}
+
+// Search queries the index for packs.
+func (s *Service) Search(ctx context.Context, q index.Query) (index.Result, error) {
+	q.Kind = Kind
+	res, err := s.index.Search(ctx, q)
+	if err != nil {
+		return index.Result{}, fmt.Errorf("search packs: %w", err)
+	}
+	return res, nil
+}
+
+// DailyPick returns one pack chosen by the calendar day: the same all day,
+// a different one (when there are several) the next. No packs is store.ErrNotFound.
+func (s *Service) DailyPick(ctx context.Context, day time.Time) (*index.Hit, error) {
+	all, err := s.Search(ctx, index.Query{Sort: index.SortNewest, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if all.Total == 0 {
+		return nil, fmt.Errorf("daily pick: no packs: %w", store.ErrNotFound)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(day.Format(time.DateOnly)))
+	n := int(h.Sum32() % uint32(all.Total))
+	one, err := s.Search(ctx, index.Query{Sort: index.SortNewest, Offset: n, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(one.Hits) == 0 {
+		return nil, fmt.Errorf("daily pick: index shrank: %w", store.ErrNotFound)
+	}
+	return &one.Hits[0], nil
+}
+
+// Save validates and renders src, writes it to the store (the truth) and then
+// indexes it. With ifMatch set the write only succeeds over that version. If
+// indexing fails, the pack stays saved and an outbox record makes ReplayOutbox
+// index it later.
+func (s *Service) Save(ctx context.Context, slug string, src []byte, ifMatch string) (*Pack, error) {
+	if !ValidSlug(slug) {
+		return nil, fmt.Errorf("%w %q: use lowercase letters, digits and '-' (e.g. expense-claims)", ErrInvalidSlug, slug)
+	}
+	if len(src) > MaxPackBytes {
+		return nil, fmt.Errorf("pack %q is %d bytes, more than the %d allowed", slug, len(src), MaxPackBytes)
+	}
+	doc, err := s.md.Parse(slug+".md", src)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.store.Put(ctx, Key(slug), bytes.NewReader(src), store.PutOptions{
+		ContentType: "text/markdown; charset=utf-8", Size: int64(len(src)), IfMatch: ifMatch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save pack %q: %w", slug, err)
+	}
+	p := &Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: obj.ETag}
+	s.remember(p)
+	if err := s.index.Upsert(ctx, toDoc(slug, doc)); err != nil {
+		s.log.Warn("index write failed; queued in outbox", "pack", slug, "err", err)
+		if oerr := s.enqueue(ctx, slug); oerr != nil {
+			return p, fmt.Errorf("index pack %q: %w (and outbox: %v)", slug, err, oerr)
+		}
+	}
+	return p, nil
+}
+
+func toDoc(slug string, d markdown.Document) index.Doc {
+	return index.Doc{
+		ID: docID(slug), Kind: Kind,
+		Title: d.Meta.Title, Summary: d.Meta.Summary, Body: d.Text,
+		Department: d.Meta.Department, Tags: d.Meta.Tags, Author: d.Meta.Author,
+		Audience: d.Meta.Audience, Date: d.Meta.Date, URL: "/packs/" + slug,
+	}
+}
+
+type outboxRecord struct {
+	Op   string    `json:"op"` // "upsert"
+	Slug string    `json:"slug"`
+	At   time.Time `json:"at"`
+}
+
+func (s *Service) enqueue(ctx context.Context, slug string) error {
+	b, err := json.Marshal(outboxRecord{Op: "upsert", Slug: slug, At: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	// One record per slug: a later failure for the same pack overwrites it, and
+	// replay always reads the current pack from the store.
+	_, err = s.store.Put(ctx, outboxPrefix+slug+".json", bytes.NewReader(b),
+		store.PutOptions{ContentType: "application/json", Size: int64(len(b))})
+	return err
+}
+
+// ReplayOutbox indexes the packs whose index write failed earlier. It returns
+// how many records it cleared.
+func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
+	done := 0
+	for obj, err := range s.store.List(ctx, outboxPrefix) {
+		if err != nil {
+			return done, fmt.Errorf("list outbox: %w", err)
+		}
+		slug := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
+		if err := s.reindexOne(ctx, slug); err != nil {
+			return done, fmt.Errorf("replay %q: %w", slug, err)
+		}
+		if err := s.store.Delete(ctx, obj.Key); err != nil {
+			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (s *Service) reindexOne(ctx context.Context, slug string) error {
+	doc, err := s.load(ctx, Key(slug))
+	if errors.Is(err, store.ErrNotFound) {
+		return s.index.Delete(ctx, docID(slug))
+	}
+	if err != nil {
+		return err
+	}
+	return s.index.Upsert(ctx, toDoc(slug, doc))
+}
+
+func (s *Service) load(ctx context.Context, key string) (markdown.Document, error) {
+	rc, _, err := s.store.Get(ctx, key)
+	if err != nil {
+		return markdown.Document{}, err
+	}
+	defer rc.Close()
+	src, err := readLimited(rc, MaxPackBytes)
+	if err != nil {
+		return markdown.Document{}, err
+	}
+	return s.md.Parse(path.Base(key), src)
+}
+
+// Progress is told how far a long operation has come.
+type Progress func(done, total int)
+
+// ImportFS saves every *.md file under dir in fsys as a pack named after the
+// file. A bad file does not stop the import: its error (naming the file and
+// line) is collected and the rest go on. It returns how many packs were saved.
+func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress Progress) (int, error) {
+	var files []string
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".md") && !strings.EqualFold(d.Name(), "README.md") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import %s: %w", dir, err)
+	}
+	var errs []error
+	saved := 0
+	for i, p := range files {
+		if err := ctx.Err(); err != nil {
+			return saved, err
+		}
+		if err := s.importFile(ctx, fsys, p); err != nil {
+			errs = append(errs, err)
+		} else {
+			saved++
+		}
+		if progress != nil {
+			progress(i+1, len(files))
+		}
+	}
+	return saved, errors.Join(errs...)
+}
+
+func (s *Service) importFile(ctx context.Context, fsys fs.FS, p string) error {
+	slug := strings.TrimSuffix(path.Base(p), ".md")
+	if !ValidSlug(slug) {
+		return fmt.Errorf("%s: file name must be lowercase letters, digits and '-' (it becomes the pack's address)", p)
+	}
+	src, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	if _, err := s.Save(ctx, slug, src, ""); err != nil {
+		var fm *markdown.FrontMatterError
+		if errors.As(err, &fm) {
+			fm.File = p // name the file as the editor knows it
+			return fm
+		}
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
+}
+
+// HasPacks reports whether the store holds at least one pack.
+func (s *Service) HasPacks(ctx context.Context) (bool, error) {
+	for _, err := range s.store.List(ctx, packPrefix) {
+		if err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// Reindex rebuilds the pack index from the store: it empties the index, then
+// indexes every pack in batches. Packs that fail to parse are reported and skipped.
+func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
+	var keys []string
+	for obj, err := range s.store.List(ctx, packPrefix) {
+		if err != nil {
+			return 0, fmt.Errorf("list packs: %w", err)
+		}
+		if strings.HasSuffix(obj.Key, ".md") {
+			keys = append(keys, obj.Key)
+		}
+	}
+	if err := s.index.Reset(ctx); err != nil {
+		return 0, fmt.Errorf("reset index: %w", err)
+	}
+	var errs []error
+	batch := make([]index.Doc, 0, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.index.Upsert(ctx, batch...)
+		batch = batch[:0]
+		return err
+	}
+	n := 0
+	for i, key := range keys {
+		doc, err := s.load(ctx, key)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		} else {
+			slug := strings.TrimSuffix(strings.TrimPrefix(key, packPrefix), ".md")
+			batch = append(batch, toDoc(slug, doc))
+			n++
+		}
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
+				return 0, fmt.Errorf("index batch: %w", err)
+			}
+		}
+		if progress != nil {
+			progress(i+1, len(keys))
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, fmt.Errorf("index batch: %w", err)
+	}
+	return n, errors.Join(errs...)
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}

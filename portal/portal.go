@@ -1,0 +1,249 @@
+// Package portal wires Jinnang together: it opens the configured store and
+// index, seeds sample content, and runs the command (serve, import, reindex).
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/jinnang/jinnang/portal/config"
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/index/bleveindex"
+	"github.com/jinnang/jinnang/portal/index/meiliindex"
+	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/web"
+)
+
+// Files are the read-only trees main.go embeds into the binary.
+type Files struct {
+	Templates fs.FS // templates/
+	Assets    fs.FS // assets/
+	Content   fs.FS // content/ (sample packs under packs/)
+}
+
+// Run executes cfg.Command until ctx is cancelled (serve) or the work is done.
+func Run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer) error {
+	return run(ctx, cfg, files, stderr, nil)
+}
+
+// run is Run with a hook told the listening address (tests listen on port 0).
+func run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer, listening func(net.Addr)) error {
+	log := newLogger(cfg, stderr)
+	start := time.Now()
+	app, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+
+	switch cfg.Command {
+	case config.CmdImport:
+		dir := cfg.Args[0]
+		bar := newBar(stderr, "导入 importing")
+		n, err := app.packs.ImportFS(ctx, os.DirFS(dir), ".", barProgress(bar))
+		log.Info("import finished", "dir", dir, "packs", n, "took", time.Since(start).Round(time.Millisecond))
+		return err
+	case config.CmdReindex:
+		bar := newBar(stderr, "重建索引 reindexing")
+		n, err := app.packs.Reindex(ctx, barProgress(bar))
+		log.Info("reindex finished", "packs", n, "took", time.Since(start).Round(time.Millisecond))
+		return err
+	}
+
+	if err := app.prepare(ctx, cfg, files.Content); err != nil {
+		return err
+	}
+	return app.serve(ctx, cfg, files, start, listening)
+}
+
+type app struct {
+	log   *slog.Logger
+	store store.Store
+	index index.Index
+	packs *packs.Service
+}
+
+func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	a := &app{log: log}
+	var err error
+	switch cfg.StoreBackend() {
+	case "s3":
+		a.store, err = store.NewS3(ctx, store.S3Config{
+			Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
+			Bucket: cfg.S3Bucket, Region: cfg.S3Region, UseTLS: cfg.S3TLS,
+		})
+	default:
+		a.store, err = store.NewDisk(filepath.Join(cfg.DataDir, "store"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", cfg.StoreBackend(), err)
+	}
+	switch cfg.IndexBackend() {
+	case "meilisearch":
+		a.index, err = meiliindex.New(ctx, cfg.MeiliURL, cfg.MeiliKey, cfg.MeiliIndex)
+	default:
+		a.index, err = bleveindex.Open(filepath.Join(cfg.DataDir, "index.bleve"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s index: %w", cfg.IndexBackend(), err)
+	}
+	a.packs = packs.New(a.store, a.index, markdown.New(), log)
+	log.Info("backends ready", "store", cfg.StoreBackend(), "index", cfg.IndexBackend())
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.index.Close(); err != nil {
+		a.log.Warn("close index", "err", err)
+	}
+}
+
+// prepare seeds an empty store, rebuilds an index that lost its documents
+// (a fresh bleve directory next to an existing store) and replays the outbox.
+func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) error {
+	has, err := a.packs.HasPacks(ctx)
+	if err != nil {
+		return fmt.Errorf("check store: %w", err)
+	}
+	if !has && cfg.Seed {
+		n, err := a.packs.ImportFS(ctx, content, "packs", nil)
+		if err != nil {
+			return fmt.Errorf("seed sample packs: %w", err)
+		}
+		a.log.Info("seeded sample packs into the empty store", "packs", n)
+		return nil
+	}
+	if has {
+		res, err := a.packs.Search(ctx, index.Query{Limit: 1})
+		if err != nil {
+			return fmt.Errorf("check index: %w", err)
+		}
+		if res.Total == 0 {
+			n, err := a.packs.Reindex(ctx, nil)
+			a.log.Info("index was empty; rebuilt it from the store", "packs", n)
+			if err != nil {
+				a.log.Warn("some packs could not be indexed", "err", err)
+			}
+		}
+	}
+	if n, err := a.packs.ReplayOutbox(ctx); err != nil {
+		a.log.Warn("outbox replay failed; will retry", "err", err)
+	} else if n > 0 {
+		a.log.Info("outbox replayed", "packs", n)
+	}
+	return nil
+}
+
+func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start time.Time, listening func(net.Addr)) error {
+	tmpl, assets := files.Templates, files.Assets
+	if cfg.Dev {
+		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
+	}
+	e, err := web.New(web.Options{
+		Packs:     a.packs,
+		Ready:     map[string]web.Checker{"store": a.store, "index": a.index},
+		Templates: tmpl,
+		Assets:    assets,
+		Logger:    a.log,
+		DevReload: cfg.Dev,
+		Now:       time.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	go a.replayLoop(ctx)
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	a.log.Info("锦囊 Jinnang is serving", "url", "http://"+ln.Addr().String(), "startup", time.Since(start).Round(time.Millisecond))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped cleanly")
+	return nil
+}
+
+// replayLoop retries failed index writes every minute until ctx ends.
+func (a *app) replayLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.packs.ReplayOutbox(ctx); err != nil {
+				a.log.Warn("outbox replay failed; will retry", "err", err)
+			} else if n > 0 {
+				a.log.Info("outbox replayed", "packs", n)
+			}
+		}
+	}
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newBar(w io.Writer, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func barProgress(bar *progressbar.ProgressBar) packs.Progress {
+	return func(done, total int) {
+		if bar.GetMax() != total {
+			bar.ChangeMax(total)
+		}
+		_ = bar.Set(done) // progress output is best effort
+	}
+}
