@@ -87,3 +87,62 @@ func SortFacets(fc []FacetCount) {
 		return strings.Compare(a.Value, b.Value)
 	})
 }
+
+// MarkWords adds hit marks for every occurrence of each query word to spans
+// and merges touching hits. Engines that index overlapping n-grams (CJK
+// bigrams) mark only some of the grams of a word — 工作日 comes back as
+// [工作]日 — so the snippet highlights whole words the reader typed.
+// Matching folds ASCII case only, which keeps byte offsets stable.
+func MarkWords(spans []Span, words []string) []Span {
+	var b strings.Builder
+	for _, s := range spans {
+		b.WriteString(s.Text)
+	}
+	text := b.String()
+	hit := make([]bool, len(text))
+	pos := 0
+	for _, s := range spans {
+		if s.Hit {
+			for i := pos; i < pos+len(s.Text); i++ {
+				hit[i] = true
+			}
+		}
+		pos += len(s.Text)
+	}
+	folded := asciiLower(text)
+	for _, w := range words {
+		w = asciiLower(w)
+		if w == "" {
+			continue
+		}
+		for from := 0; from < len(folded); {
+			i := strings.Index(folded[from:], w)
+			if i < 0 {
+				break
+			}
+			for j := from + i; j < from+i+len(w); j++ {
+				hit[j] = true
+			}
+			from += i + len(w)
+		}
+	}
+	var out []Span
+	for start := 0; start < len(text); {
+		end := start
+		for end < len(text) && hit[end] == hit[start] {
+			end++
+		}
+		out = append(out, Span{Text: text[start:end], Hit: hit[start]})
+		start = end
+	}
+	return out
+}
+
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}

@@ -75,3 +75,36 @@ func TestSortFacets(t *testing.T) {
 		t.Errorf("SortFacets = %v, want %v", fc, want)
 	}
 }
+
+func TestMarkWords(t *testing.T) {
+	render := func(spans []Span) string {
+		var b strings.Builder
+		for _, s := range spans {
+			if s.Hit {
+				b.WriteString("[" + s.Text + "]")
+			} else {
+				b.WriteString(s.Text)
+			}
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		in    []Span
+		words []string
+		want  string
+	}{
+		// The engine marked one bigram of 工作日; the whole word is marked.
+		{[]Span{{Text: "三个"}, {Text: "工作", Hit: true}, {Text: "日内完成"}}, []string{"工作日"}, "三个[工作日]内完成"},
+		// An engine hit that is not a whole word stays; touching hits merge.
+		{[]Span{{Text: "工作", Hit: true}, {Text: "与工作日"}}, []string{"工作日"}, "[工作]与[工作日]"},
+		{[]Span{{Text: "报销", Hit: true}, {Text: "单"}}, []string{"报销单"}, "[报销单]"},
+		// ASCII case folds; other text is untouched.
+		{[]Span{{Text: "Read the OnCall guide"}}, []string{"oncall"}, "Read the [OnCall] guide"},
+		{[]Span{{Text: "没有匹配"}}, []string{"报销"}, "没有匹配"},
+		{nil, []string{"x"}, ""},
+	} {
+		if got := render(MarkWords(tc.in, tc.words)); got != tc.want {
+			t.Errorf("MarkWords(%v, %q) = %q, want %q", tc.in, tc.words, got, tc.want)
+		}
+	}
+}

@@ -380,7 +380,7 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 		out.Hits = append(out.Hits, index.Hit{
 			Doc:     d,
 			Score:   h.Score,
-			Snippet: snippet(h.Fragments, d.Summary),
+			Snippet: snippet(h.Fragments, d.Summary, strings.Fields(text)),
 		})
 	}
 	if q.Facets {
@@ -438,14 +438,15 @@ func filterQuery(q index.Query) query.Query {
 }
 
 // snippet picks the best marked fragment: body first, then summary; with no
-// hit in either it falls back to the plain summary.
-func snippet(frags map[string][]string, summary string) []index.Span {
+// hit in either it falls back to the plain summary. Whole query words are
+// marked on top of bleve's bigram marks.
+func snippet(frags map[string][]string, summary string, words []string) []index.Span {
 	for _, f := range []string{fieldBody, fieldSummary} {
 		for _, frag := range frags[f] {
 			spans := index.SplitMarked(frag, index.HitPre, index.HitPost)
 			for _, s := range spans {
 				if s.Hit {
-					return spans
+					return index.MarkWords(spans, words)
 				}
 			}
 		}

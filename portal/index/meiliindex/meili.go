@@ -491,13 +491,13 @@ func facetCounts(m map[string]int) []index.FacetCount {
 func snippet(text string, h searchHit) []index.Span {
 	if text != "" {
 		if spans := index.SplitMarked(h.Formatted.Body, index.HitPre, index.HitPost); anyHit(spans) {
-			return spans
+			return index.MarkWords(spans, strings.Fields(text))
 		}
 		if spans := MarkWindow(h.Body, strings.Fields(text), snippetRunes); anyHit(spans) {
 			return spans
 		}
 		if spans := index.SplitMarked(h.Formatted.Summary, index.HitPre, index.HitPost); anyHit(spans) {
-			return spans
+			return index.MarkWords(spans, strings.Fields(text))
 		}
 	}
 	if h.Summary == "" {
