@@ -90,6 +90,24 @@ func (s *Service) Get(ctx context.Context, slug string) (*Pack, error) {
 	return p, nil
 }
 
+// Source returns a pack's Markdown and its ETag, for the editor (the ETag goes
+// back with the edit as If-Match, so two editors cannot overwrite each other).
+func (s *Service) Source(ctx context.Context, slug string) ([]byte, string, error) {
+	if !ValidSlug(slug) {
+		return nil, "", fmt.Errorf("pack %q: %w", slug, store.ErrNotFound)
+	}
+	rc, obj, err := s.store.Get(ctx, Key(slug))
+	if err != nil {
+		return nil, "", fmt.Errorf("get pack %q: %w", slug, err)
+	}
+	defer rc.Close()
+	src, err := readLimited(rc, MaxPackBytes)
+	if err != nil {
+		return nil, "", fmt.Errorf("read pack %q: %w", slug, err)
+	}
+	return src, obj.ETag, nil
+}
+
 func (s *Service) cached(slug, etag string) *Pack {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -144,11 +162,21 @@ func (s *Service) DailyPick(ctx context.Context, day time.Time) (*index.Hit, err
 	return &one.Hits[0], nil
 }
 
+// Create is Save for a new pack: it fails with store.ErrPrecondition when a
+// pack with that slug exists already (create-once, also across processes).
+func (s *Service) Create(ctx context.Context, slug string, src []byte) (*Pack, error) {
+	return s.save(ctx, slug, src, store.PutOptions{IfNoneMatch: true})
+}
+
 // Save validates and renders src, writes it to the store (the truth) and then
 // indexes it. With ifMatch set the write only succeeds over that version. If
 // indexing fails, the pack stays saved and an outbox record makes ReplayOutbox
 // index it later.
 func (s *Service) Save(ctx context.Context, slug string, src []byte, ifMatch string) (*Pack, error) {
+	return s.save(ctx, slug, src, store.PutOptions{IfMatch: ifMatch})
+}
+
+func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.PutOptions) (*Pack, error) {
 	if !ValidSlug(slug) {
 		return nil, fmt.Errorf("%w %q: use lowercase letters, digits and '-' (e.g. expense-claims)", ErrInvalidSlug, slug)
 	}
@@ -159,9 +187,8 @@ func (s *Service) Save(ctx context.Context, slug string, src []byte, ifMatch str
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.store.Put(ctx, Key(slug), bytes.NewReader(src), store.PutOptions{
-		ContentType: "text/markdown; charset=utf-8", Size: int64(len(src)), IfMatch: ifMatch,
-	})
+	opts.ContentType, opts.Size = "text/markdown; charset=utf-8", int64(len(src))
+	obj, err := s.store.Put(ctx, Key(slug), bytes.NewReader(src), opts)
 	if err != nil {
 		return nil, fmt.Errorf("save pack %q: %w", slug, err)
 	}

@@ -76,6 +76,13 @@ func TestSaveGetAndRenderCache(t *testing.T) {
 	if again != got {
 		t.Error("second view re-rendered instead of hitting the ETag cache")
 	}
+	if _, err := s.Create(ctx, "expense", []byte(packSrc)); !errors.Is(err, store.ErrPrecondition) {
+		t.Errorf("Create over an existing pack: err = %v, want ErrPrecondition", err)
+	}
+	src, etag, err := s.Source(ctx, "expense")
+	if err != nil || string(src) != packSrc || etag != p.ETag {
+		t.Fatalf("Source = %q, %q, %v", src, etag, err)
+	}
 	// An update with the current ETag wins, a stale one loses.
 	updated := strings.Replace(packSrc, "五个工作日", "十个工作日", 1)
 	if _, err := s.Save(ctx, "expense", []byte(updated), p.ETag); err != nil {
@@ -231,5 +238,54 @@ func TestDailyPick(t *testing.T) {
 	}
 	if len(seen) < 5 {
 		t.Errorf("30 days gave only %d different picks", len(seen))
+	}
+}
+
+// BenchmarkSearchSeed measures a Chinese search with facets over the seed
+// packs on the embedded index, as the search page runs it.
+func BenchmarkSearchSeed(b *testing.B) {
+	st, err := store.NewDisk(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bi, err := bleveindex.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bi.Close()
+	s := New(st, bi, markdown.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	if _, err := s.ImportFS(ctx, os.DirFS("../../content"), "packs", nil); err != nil {
+		b.Fatal(err)
+	}
+	words := []string{"报销", "工作日", "值班表", "expense", "试用期转正"}
+
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Search(ctx, index.Query{Text: words[i%len(words)], Facets: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetCached measures a pack view once its render is cached.
+func BenchmarkGetCached(b *testing.B) {
+	st, err := store.NewDisk(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bi, err := bleveindex.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bi.Close()
+	s := New(st, bi, markdown.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	if _, err := s.Save(ctx, "expense", []byte(packSrc), ""); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Get(ctx, "expense"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
