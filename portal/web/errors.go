@@ -110,6 +110,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	titleKey := "error.title"
 	switch e.Status {
+	case http.StatusForbidden:
+		titleKey = "error.403.title"
+	case http.StatusTooManyRequests:
+		titleKey = "error.429.title"
 	case http.StatusNotFound:
 		titleKey = "error.404.title"
 	case http.StatusInternalServerError:

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/index"
@@ -17,9 +18,12 @@ import (
 // fakePacks is an in-memory Packs that really filters, sorts, pages and
 // counts facets, so handler tests exercise real list behaviour.
 type fakePacks struct {
+	mu        sync.Mutex
 	packs     []*packs.Pack
 	bodies    map[string]string // slug → plain text body
+	sources   map[string]string // slug → Markdown, for packs written through Create/Save
 	searchErr error
+	reindexed int // Reindex calls
 }
 
 var _ Packs = (*fakePacks)(nil)
@@ -29,7 +33,7 @@ func day(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0,
 // newFakePacks holds five hand-written packs and twenty generated on-call notes
 // (25 in all, so /packs has two pages).
 func newFakePacks() *fakePacks {
-	f := &fakePacks{bodies: map[string]string{}}
+	f := &fakePacks{bodies: map[string]string{}, sources: map[string]string{}}
 	add := func(slug, title, summary, dept, author string, date time.Time, tags []string, body string, html template.HTML, toc []markdown.Heading) {
 		f.packs = append(f.packs, &packs.Pack{
 			Slug: slug,
@@ -60,6 +64,8 @@ func newFakePacks() *fakePacks {
 }
 
 func (f *fakePacks) Get(_ context.Context, slug string) (*packs.Pack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, p := range f.packs {
 		if p.Slug == slug {
 			return p, nil
@@ -86,6 +92,8 @@ func (f *fakePacks) hit(p *packs.Pack, text string) index.Hit {
 }
 
 func (f *fakePacks) Search(_ context.Context, q index.Query) (index.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.searchErr != nil {
 		return index.Result{}, f.searchErr
 	}
@@ -139,12 +147,105 @@ func facetCounts(m map[string]int) []index.FacetCount {
 }
 
 func (f *fakePacks) DailyPick(_ context.Context, d time.Time) (*index.Hit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(f.packs) == 0 {
 		return nil, store.ErrNotFound
 	}
 	p := f.packs[d.YearDay()%len(f.packs)]
 	h := f.hit(p, "")
 	return &h, nil
+}
+
+var fakeMarkdown = markdown.New()
+
+// sourceOf is the Markdown of a pack: as written, or rebuilt from its meta.
+func (f *fakePacks) sourceOf(p *packs.Pack) string {
+	if src, ok := f.sources[p.Slug]; ok {
+		return src
+	}
+	return fmt.Sprintf("---\ntitle: %s\nsummary: %s\ndepartment: %s\nauthor: %s\ndate: %s\n---\n\n%s\n",
+		p.Meta.Title, p.Meta.Summary, p.Meta.Department, p.Meta.Author, p.Meta.Date.Format("2006-01-02"), f.bodies[p.Slug])
+}
+
+func (f *fakePacks) find(slug string) (int, *packs.Pack) {
+	for i, p := range f.packs {
+		if p.Slug == slug {
+			return i, p
+		}
+	}
+	return -1, nil
+}
+
+// write parses src like the real service and stores it as version n.
+func (f *fakePacks) write(slug string, src []byte, n int) (*packs.Pack, error) {
+	doc, err := fakeMarkdown.Parse(slug+".md", src)
+	if err != nil {
+		return nil, err
+	}
+	p := &packs.Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: fmt.Sprintf("etag-%s-v%d", slug, n)}
+	f.sources[slug] = string(src)
+	f.bodies[slug] = doc.Text
+	return p, nil
+}
+
+func (f *fakePacks) Create(_ context.Context, slug string, src []byte) (*packs.Pack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !packs.ValidSlug(slug) {
+		return nil, packs.ErrInvalidSlug
+	}
+	if _, p := f.find(slug); p != nil {
+		return nil, fmt.Errorf("create %q: %w", slug, store.ErrPrecondition)
+	}
+	p, err := f.write(slug, src, 1)
+	if err != nil {
+		return nil, err
+	}
+	f.packs = append(f.packs, p)
+	return p, nil
+}
+
+func (f *fakePacks) Save(_ context.Context, slug string, src []byte, ifMatch string) (*packs.Pack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, old := f.find(slug)
+	if old == nil {
+		return nil, fmt.Errorf("save %q: %w", slug, store.ErrNotFound)
+	}
+	if ifMatch != "" && ifMatch != old.ETag {
+		return nil, fmt.Errorf("save %q: %w", slug, store.ErrPrecondition)
+	}
+	var n int
+	if _, err := fmt.Sscanf(old.ETag[strings.LastIndex(old.ETag, "-v")+2:], "%d", &n); err != nil {
+		return nil, err
+	}
+	p, err := f.write(slug, src, n+1)
+	if err != nil {
+		return nil, err
+	}
+	f.packs[i] = p
+	return p, nil
+}
+
+func (f *fakePacks) Source(_ context.Context, slug string) ([]byte, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, p := f.find(slug)
+	if p == nil {
+		return nil, "", fmt.Errorf("source %q: %w", slug, store.ErrNotFound)
+	}
+	return []byte(f.sourceOf(p)), p.ETag, nil
+}
+
+func (f *fakePacks) Reindex(_ context.Context, progress packs.Progress) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reindexed++
+	if progress != nil {
+		progress(len(f.packs), len(f.packs))
+	}
+	return len(f.packs), nil
 }
 
 // checker is a fake readiness dependency.

@@ -136,6 +136,83 @@ var messages = map[string][2]string{
 	"error.503":          {"服务暂时不可用，请稍后再试。", "The service is temporarily unavailable. Please try again later."},
 	"error.code":         {"错误代码 %d", "Error %d"},
 	"date.format":        {"2006年1月2日", "2 Jan 2006"},
+
+	// Identity, roles and the security baseline.
+	"error.403":           {"你没有权限访问这个页面或执行这个操作。", "You are not allowed to open this page or do this."},
+	"error.403.title":     {"没有权限", "Not allowed"},
+	"error.429.title":     {"请稍后再试", "Please slow down"},
+	"error.csrf":          {"这个请求无法验证（页面可能已过期，或来自其他网站）。请刷新页面后重试。", "This request could not be verified (the page may be stale, or it came from another site). Reload the page and try again."},
+	"nav.me":              {"我的", "Me"},
+	"nav.admin":           {"管理", "Admin"},
+	"user.menu":           {"当前用户", "Signed in as"},
+	"logout.button":       {"退出", "Sign out"},
+	"login.title":         {"登录", "Sign in"},
+	"login.intro":         {"锦囊只对公司同事开放，请先登录。", "Jinnang is for colleagues only. Please sign in."},
+	"login.bye":           {"你已退出登录。", "You have signed out."},
+	"login.with":          {"登录", "Sign in"},
+	"login.with.wecom":    {"用企业微信登录", "Sign in with WeCom"},
+	"login.with.oidc":     {"用公司账号登录", "Sign in with your company account"},
+	"login.with.dev":      {"演示登录（开发模式）", "Demo sign-in (development)"},
+	"login.proxy":         {"请通过公司门户（单点登录网关）打开锦囊，登录会自动完成。", "Open Jinnang through the company portal (the single sign-on gateway); it signs you in automatically."},
+	"dev.title":           {"选择演示身份", "Pick a demo person"},
+	"dev.intro":           {"开发模式：选择一个演示同事登录。正式部署不会出现这个页面。", "Development mode: sign in as one of the demo colleagues. A real deployment never shows this page."},
+	"signin.title":        {"登录没有完成", "Sign-in not completed"},
+	"signin.retry":        {"登录没有成功，请重试。", "Sign-in did not succeed. Please try again."},
+	"signin.again":        {"重新登录", "Try again"},
+	"auth.denied":         {"你的账号没有开通锦囊的访问权限。如有疑问，请联系管理员。", "Your account is not allowed to use Jinnang. Please contact an administrator if you think this is wrong."},
+	"me.title":            {"我的资料", "My profile"},
+	"me.name":             {"姓名", "Name"},
+	"me.dept":             {"部门", "Department"},
+	"me.roles":            {"角色", "Roles"},
+	"me.editor.of":        {"可编辑：%s", "Edits: %s"},
+	"me.posts":            {"我的发布", "My posts"},
+	"me.posts.empty":      {"你还没有发布内容。", "You have not posted anything yet."},
+	"me.lang":             {"界面语言", "Language"},
+	"me.lang.zh":          {"中文", "Chinese"},
+	"me.lang.en":          {"英文", "English"},
+	"me.lang.save":        {"保存", "Save"},
+	"me.lang.saved":       {"语言偏好已保存。", "Language preference saved."},
+	"me.none":             {"未设置", "Not set"},
+	"role.admin":          {"管理员", "Administrator"},
+	"role.moderator":      {"版主", "Moderator"},
+	"role.editor":         {"编辑", "Editor"},
+	"role.employee":       {"员工", "Employee"},
+	"pack.edit":           {"编辑", "Edit"},
+	"packs.new":           {"写新锦囊", "Write a pack"},
+	"edit.new.title":      {"写新锦囊", "New pack"},
+	"edit.title":          {"编辑：%s", "Edit: %s"},
+	"edit.slug":           {"网址名", "Address name"},
+	"edit.slug.help":      {"小写英文字母、数字和连字符，例如 expense-claims。创建后不能修改。", "Lowercase letters, digits and hyphens, e.g. expense-claims. It cannot be changed later."},
+	"edit.slug.invalid":   {"网址名只能包含小写英文字母、数字和连字符，且以字母或数字开头（最多 100 个字符）。", "Use lowercase letters, digits and hyphens, starting with a letter or digit (at most 100 characters)."},
+	"edit.slug.taken":     {"网址名“%s”已被使用，请换一个。", "The address name “%s” is taken; choose another."},
+	"edit.source":         {"内容（Markdown）", "Content (Markdown)"},
+	"edit.source.help":    {"开头的 --- 之间是锦囊信息（title、summary、department、tags、author、date），之后是正文。", "Between the --- lines at the top are the pack details (title, summary, department, tags, author, date); the body follows."},
+	"edit.source.empty":   {"内容不能为空。", "The content cannot be empty."},
+	"edit.source.line":    {"第 %d 行：%s", "Line %d: %s"},
+	"edit.source.fm":      {"锦囊信息有误：%s", "Pack details: %s"},
+	"edit.source.large":   {"内容太长了，最多 %d KB。", "The content is too long; at most %d KB."},
+	"edit.source.complex": {"正文结构过于复杂（嵌套太深），请简化。", "The body is too complex (nested too deeply); please simplify it."},
+	"edit.source.invalid": {"内容无法解析，请检查格式。", "The content could not be read; please check its format."},
+	"edit.dept.missing":   {"请在锦囊信息里填写 department（部门）。", "Set department in the pack details."},
+	"edit.dept.denied":    {"你不能发布或修改“%s”的锦囊。", "You may not write packs of “%s”."},
+	"edit.conflict":       {"在你编辑期间，有人修改了这个锦囊。下面是对方保存的版本；你的内容保留在编辑框里，确认合并后再保存。", "Someone changed this pack while you were editing. Their version is below; yours is kept in the editor. Merge, then save again."},
+	"edit.theirs":         {"对方保存的版本", "Their version"},
+	"edit.save":           {"保存", "Save"},
+	"edit.create":         {"发布", "Publish"},
+	"edit.cancel":         {"取消", "Cancel"},
+	"edit.errors":         {"请修改标出的问题后再提交。", "Please fix the marked problems and submit again."},
+	"audit.title":         {"审计日志", "Audit log"},
+	"audit.at":            {"时间", "Time"},
+	"audit.actor":         {"操作人", "Actor"},
+	"audit.action":        {"操作", "Action"},
+	"audit.target":        {"对象", "Target"},
+	"audit.detail":        {"详情", "Detail"},
+	"audit.empty":         {"还没有记录。", "No entries yet."},
+	"audit.newest":        {"最新 %d 条记录", "Newest %d entries"},
+	"admin.reindex":       {"重建搜索索引", "Rebuild the search index"},
+	"admin.reindex.help":  {"从存储重新索引全部锦囊。锦囊多时需要一些时间。", "Re-indexes every pack from the store. Takes a while with many packs."},
+	"admin.reindexed":     {"索引已重建：%d 个锦囊。", "Index rebuilt: %d packs."},
+	"admin.partial":       {"部分锦囊无法解析，已跳过，详见服务器日志。", "Some packs could not be parsed and were skipped; see the server log."},
 }
 
 // translate looks up key in the catalogue and formats it with args.
@@ -201,15 +278,7 @@ func langMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		if v := req.URL.Query().Get(langParam); v != "" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 			if l, ok := parseLang(v); ok {
-				c.SetCookie(&http.Cookie{
-					Name:     langCookie,
-					Value:    string(l),
-					Path:     "/",
-					MaxAge:   int(langCookieAge / time.Second),
-					HttpOnly: true,
-					Secure:   c.Scheme() == "https",
-					SameSite: http.SameSiteLaxMode,
-				})
+				setLangCookie(c, l)
 			}
 			q := req.URL.Query()
 			q.Del(langParam)
@@ -218,6 +287,19 @@ func langMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(langCtxKey, requestLang(req))
 		return next(c)
 	}
+}
+
+// setLangCookie remembers the language choice in this browser for a year.
+func setLangCookie(c echo.Context, l Lang) {
+	c.SetCookie(&http.Cookie{
+		Name:     langCookie,
+		Value:    string(l),
+		Path:     "/",
+		MaxAge:   int(langCookieAge / time.Second),
+		HttpOnly: true,
+		Secure:   c.Scheme() == "https",
+		SameSite: http.SameSiteLaxMode,
+	})
 }
 
 // requestLang is the cookie language, else the Accept-Language choice.

@@ -16,7 +16,8 @@ import (
 // packView is the data of a pack page.
 type packView struct {
 	base
-	Pack *packs.Pack
+	Pack    *packs.Pack
+	EditURL string // "" unless the user may edit the pack's department
 }
 
 // packPage shows one pack. Its ETag covers the pack version, the language,
@@ -36,7 +37,14 @@ func (s *server) packPage(c echo.Context) error {
 		return err
 	}
 	l := langOf(c)
-	etag := pageETag(p.ETag, string(l), u.version, isFragment(c.Request()))
+	canEdit := userOf(c).CanEdit(p.Meta.Department)
+	// The page carries the user's name, CSRF token and Edit link, so its
+	// ETag varies with the session too.
+	var csrf string
+	if sess, _ := sessionOf(c); sess != nil {
+		csrf = sess.User.ID + "\x00" + sess.CSRF
+	}
+	etag := pageETag(p.ETag, string(l), u.version+"\x00"+csrf+fmt.Sprintf("\x00%t", canEdit), isFragment(c.Request()))
 	h := c.Response().Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "private, no-cache")
@@ -45,6 +53,9 @@ func (s *server) packPage(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	v := packView{base: s.newBase(c, l, "site.name"), Pack: p}
+	if canEdit {
+		v.EditURL = "/packs/" + url.PathEscape(p.Slug) + "/edit"
+	}
 	v.Title = p.Meta.Title
 	v.Nav = "packs"
 	return s.render(c, http.StatusOK, pagePack, tmplContent, v)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/jinnang/jinnang/portal/auth"
 )
 
 // Page template names. Each page file defines "content"; the
@@ -24,13 +26,20 @@ const (
 	pageDepartments = "departments"
 	pageSearch      = "search"
 	pageError       = "error"
+	pageLogin       = "login"
+	pageDevPick     = "devpick"
+	pageSignIn      = "signin"
+	pageMe          = "me"
+	pageEdit        = "edit"
+	pageAudit       = "audit"
 
 	tmplLayout  = "layout"
 	tmplContent = "content"
 	tmplResults = "results"
 )
 
-var pageNames = []string{pageHome, pagePacks, pagePack, pageDepartment, pageDepartments, pageSearch, pageError}
+var pageNames = []string{pageHome, pagePacks, pagePack, pageDepartment, pageDepartments, pageSearch, pageError,
+	pageLogin, pageDevPick, pageSignIn, pageMe, pageEdit, pageAudit}
 
 // ui is everything parsed from templates/ and assets/: built once at start-up,
 // or per request in dev-reload mode.
@@ -100,10 +109,13 @@ func funcMap(l Lang, at *assetTable) template.FuncMap {
 			}
 			return t.Format(messages["date.format"][l.idx()])
 		},
-		"isodate": func(t time.Time) string { return t.Format("2006-01-02") },
-		"deptURL": deptURL,
-		"tagURL":  func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
-		"hitURL":  hitURL,
+		"isodate":  func(t time.Time) string { return t.Format("2006-01-02") },
+		"deptURL":  deptURL,
+		"tagURL":   func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
+		"hitURL":   hitURL,
+		"roleName": func(r auth.Role) (string, error) { return translate(l, "role."+string(r)) },
+		"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+		"has":      func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
 	}
 }
 
@@ -166,5 +178,8 @@ func (s *server) render(c echo.Context, status int, page, fragment string, data 
 		return fmt.Errorf("render %s/%s: %w", page, name, err)
 	}
 	setVary(c)
+	if h := c.Response().Header(); h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "private, no-cache") // pages carry the user's name and CSRF token
+	}
 	return c.HTMLBlob(status, buf.Bytes())
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/index"
 )
 
@@ -25,6 +27,11 @@ type base struct {
 	SwitchURL string // this URL in the other language
 	Nav       string // active section: home, packs, departments, search
 	Query     string // value of the search box in the header
+	// User is the signed-in user (nil when signed out); CSRF is the session's
+	// token for forms, and HXHeaders the same as HTMX's hx-headers JSON.
+	User      *auth.User
+	CSRF      string
+	HXHeaders string
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -36,12 +43,19 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 	if err != nil {
 		title = mustT(l, "site.name")
 	}
-	return base{
+	b := base{
 		Lang:      l,
 		HTMLLang:  l.htmlLang(),
 		Title:     title,
 		SwitchURL: localURL(req.URL.EscapedPath(), q),
 	}
+	if sess, _ := sessionOf(c); sess != nil {
+		b.User, b.CSRF = &sess.User, sess.CSRF
+		if h, err := json.Marshal(map[string]string{csrfHeader: sess.CSRF}); err == nil {
+			b.HXHeaders = string(h)
+		}
+	}
+	return b
 }
 
 // pager is the prev/next navigation of a paged list.

@@ -14,6 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/markdown"
 )
 
 const (
@@ -41,6 +44,8 @@ type Options struct {
 	DevReload bool
 	// Now is the clock (daily pick); nil means time.Now.
 	Now func() time.Time
+	// Auth holds sign-in, sessions, roles and limits (required).
+	Auth AuthOptions
 }
 
 // server holds the handlers' dependencies.
@@ -53,6 +58,11 @@ type server struct {
 	dev       bool
 	now       func() time.Time
 	loaded    *ui // nil in dev-reload mode
+
+	auth          AuthOptions
+	sessionMaxAge time.Duration
+	crossOrigin   *http.CrossOriginProtection
+	md            *markdown.Renderer // validates sources before a write
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -64,6 +74,9 @@ func New(opts Options) (*echo.Echo, error) {
 	if opts.Templates == nil || opts.Assets == nil {
 		return nil, errors.New("web: Options.Templates and Options.Assets are required")
 	}
+	if err := opts.Auth.check(); err != nil {
+		return nil, err
+	}
 	s := &server{
 		packs:     opts.Packs,
 		ready:     opts.Ready,
@@ -72,6 +85,14 @@ func New(opts Options) (*echo.Echo, error) {
 		log:       opts.Logger,
 		dev:       opts.DevReload,
 		now:       opts.Now,
+
+		auth:          opts.Auth,
+		sessionMaxAge: opts.Auth.SessionMaxAge,
+		crossOrigin:   http.NewCrossOriginProtection(),
+		md:            markdown.New(),
+	}
+	if s.sessionMaxAge <= 0 {
+		s.sessionMaxAge = auth.DefaultAbsolute
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -126,21 +147,51 @@ func (s *server) routes(e *echo.Echo) {
 			Skipper:   func(c echo.Context) bool { return precompressed(c.Request().URL.Path) },
 		}),
 		langMiddleware,
+		s.authenticate,
+		s.guardWrites,
 	)
 
-	get := func(path string, h echo.HandlerFunc) {
-		e.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	// Public routes: no sign-in. Probes and assets never read the session.
+	match := func(methods []string, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		e.Match(methods, path, h, mw...)
 	}
-	get("/healthz", s.healthz)
-	get("/readyz", s.readyz)
-	get("/assets/*", s.serveAsset)
+	getHead := []string{http.MethodGet, http.MethodHead}
+	post := []string{http.MethodPost}
+	match(getHead, "/healthz", s.healthz)
+	match(getHead, "/readyz", s.readyz)
+	match(getHead, "/assets/*", s.serveAsset)
+	match(getHead, loginPath, s.loginPage)
+	match(getHead, "/auth/start", s.start)
+	match(getHead, "/auth/dev", s.devPick)
+	match([]string{http.MethodGet, http.MethodPost}, callbackPath, s.callback)
+	match(post, "/auth/logout", s.logout) // checks CSRF itself when there is a session
+	// Anonymous routes (suggestions) go here: they must not read the session,
+	// so they get no requireUser/requireCSRF; guardWrites still refuses
+	// cross-site posts and limits by address.
 
+	// Signed-in routes. Every state-changing one also checks the CSRF token.
+	// Role checks sit at this edge; department-level edit rights are checked
+	// in the handlers, which know the department.
+	get := func(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		match(getHead, path, h, append([]echo.MiddlewareFunc{s.requireUser}, mw...)...)
+	}
+	write := func(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		match(post, path, h, append([]echo.MiddlewareFunc{s.requireUser, s.requireCSRF}, mw...)...)
+	}
 	get("/", s.home)
 	get("/packs", s.packList)
+	get("/packs/new", s.newPackForm, requireEditor)
+	write("/packs", s.createPack, requireEditor)
 	get("/packs/:slug", s.packPage)
+	get("/packs/:slug/edit", s.editPackForm, requireEditor)
+	write("/packs/:slug/edit", s.savePack, requireEditor)
 	get("/departments", s.departments)
 	get("/departments/:name", s.department)
 	get("/search", s.search)
+	get("/me", s.me)
+	write("/me/lang", s.setLang)
+	get("/admin/audit", s.auditPage, requireAdmin)
+	write("/admin/reindex", s.reindex, requireAdmin)
 }
 
 // securityHeaders sets the CSP and friends on every response.

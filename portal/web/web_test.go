@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -19,20 +20,65 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jinnang/jinnang/portal/audit"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/auth/dev"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/store"
 )
 
 var testNow = day(2025, 6, 1) // YearDay 152 → daily pick is packs[152%25] = invoice-tips
 
-func newTestServer(t *testing.T, mod func(*Options)) *echo.Echo {
+// The test people, one per role (IDs as the dev provider and dev.RolesYAML name them).
+var (
+	employee     = auth.User{ID: "dev:chenchen", Name: "陈晨", Department: "销售部"}
+	financeEd    = auth.User{ID: "dev:wangmin", Name: "王敏", Department: "财务部", EditorOf: []string{"财务部"}}
+	techEd       = auth.User{ID: "dev:liuyang", Name: "刘洋", Department: "技术部", EditorOf: []string{"技术部"}}
+	moderator    = auth.User{ID: "dev:lina", Name: "李娜", Department: "行政部", Moderator: true}
+	admin        = auth.User{ID: "dev:zhangwei", Name: "张伟", Department: "人力资源部", Admin: true}
+	testStateKey = bytes.Repeat([]byte("k"), auth.MinStateKeyLen)
+)
+
+// testServer is the portal's Echo over fake packs and real auth parts (a
+// disk store in a temp dir), with a signed-in employee for do.
+type testServer struct {
+	*echo.Echo
+	t        *testing.T
+	opts     Options
+	packs    *fakePacks // nil when the test swapped Packs
+	token    string     // session token of the default signed-in employee
+	defaultU auth.User
+}
+
+func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	t.Helper()
+	st, err := store.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := auth.ParseRoles("roles.yaml", []byte(dev.RolesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := newFakePacks()
 	opts := Options{
-		Packs:     newFakePacks(),
+		Packs:     fp,
 		Ready:     map[string]Checker{"store": checker{}, "index": checker{}},
 		Templates: os.DirFS("../../templates"),
 		Assets:    os.DirFS("../../assets"),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:       func() time.Time { return testNow },
+		Auth: AuthOptions{
+			Provider:   dev.New(),
+			Sessions:   auth.NewSessions(st, auth.SessionOptions{}),
+			States:     auth.NewStateCodec(testStateKey, st, nil),
+			Roles:      roles,
+			Users:      auth.NewUsers(st, nil),
+			Audit:      audit.New(st, nil),
+			DemoUsers:  dev.New().Users(),
+			WriteLimit: auth.NewLimiter(10000, 10000, nil),
+			LoginLimit: auth.NewLimiter(10000, 10000, nil),
+		},
 	}
 	if mod != nil {
 		mod(&opts)
@@ -41,17 +87,63 @@ func newTestServer(t *testing.T, mod func(*Options)) *echo.Echo {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return e
+	ts := &testServer{Echo: e, t: t, opts: opts, defaultU: employee}
+	if f, ok := opts.Packs.(*fakePacks); ok {
+		ts.packs = f
+	}
+	ts.token = ts.signIn(employee)
+	return ts
 }
 
-func do(e *echo.Echo, method, target string, headers map[string]string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, nil)
+// signIn creates a session for u directly in the store and returns its token.
+func (ts *testServer) signIn(u auth.User) string {
+	ts.t.Helper()
+	tok, _, err := ts.opts.Auth.Sessions.Create(context.Background(), u)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return tok
+}
+
+// csrf returns the CSRF token of the session behind tok.
+func (ts *testServer) csrf(tok string) string {
+	ts.t.Helper()
+	sess, err := ts.opts.Auth.Sessions.Get(context.Background(), tok)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return sess.CSRF
+}
+
+// send makes a request with the session cookie tok ("" for none) and, when
+// form is not nil, a URL-encoded body.
+func (ts *testServer) send(tok, method, target string, headers map[string]string, form url.Values) *httptest.ResponseRecorder {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	if tok != "" {
+		ck := sessionCookiePlain + "=" + tok
+		if old := req.Header.Get("Cookie"); old != "" {
+			ck = old + "; " + ck
+		}
+		req.Header.Set("Cookie", ck)
+	}
 	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
+	ts.ServeHTTP(rec, req)
 	return rec
+}
+
+// do sends a request as the default signed-in employee.
+func do(ts *testServer, method, target string, headers map[string]string) *httptest.ResponseRecorder {
+	return ts.send(ts.token, method, target, headers, nil)
 }
 
 var (
@@ -210,7 +302,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 // assetURL finds the hashed URL of an asset in the home page.
-func assetURL(t *testing.T, e *echo.Echo, name string) string {
+func assetURL(t *testing.T, e *testServer, name string) string {
 	t.Helper()
 	body := do(e, http.MethodGet, "/", nil).Body.String()
 	dot := strings.LastIndex(name, ".")
@@ -407,12 +499,12 @@ func TestInternalErrorHidesCause(t *testing.T) {
 }
 
 // panicPacks panics on every call, to prove Recover hands off to the error page.
-type panicPacks struct{ fakePacks }
+type panicPacks struct{ *fakePacks }
 
 func (panicPacks) Get(context.Context, string) (*packs.Pack, error) { panic("boom") }
 
 func TestPanicRecovered(t *testing.T) {
-	e := newTestServer(t, func(o *Options) { o.Packs = &panicPacks{*newFakePacks()} })
+	e := newTestServer(t, func(o *Options) { o.Packs = &panicPacks{newFakePacks()} })
 	rec := do(e, http.MethodGet, "/packs/x", nil)
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "服务器错误") || strings.Contains(rec.Body.String(), "boom") {
 		t.Fatalf("status %d body:\n%s", rec.Code, rec.Body.String())
@@ -420,7 +512,7 @@ func TestPanicRecovered(t *testing.T) {
 }
 
 func TestNoPacks(t *testing.T) {
-	e := newTestServer(t, func(o *Options) { o.Packs = &fakePacks{bodies: map[string]string{}} })
+	e := newTestServer(t, func(o *Options) { o.Packs = &fakePacks{bodies: map[string]string{}, sources: map[string]string{}} })
 	rec := do(e, http.MethodGet, "/", nil)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "还没有锦囊") || strings.Contains(rec.Body.String(), "今日推荐") {
 		t.Fatalf("status %d body:\n%s", rec.Code, rec.Body.String())
@@ -432,18 +524,35 @@ func TestNoPacks(t *testing.T) {
 }
 
 func TestNewFailsFast(t *testing.T) {
-	good := os.DirFS("../../templates")
-	assets := os.DirFS("../../assets")
 	broken := fstest.MapFS{
 		"layout.html":         {Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}`)},
 		"partials/empty.html": {Data: []byte(``)},
 		"home.html":           {Data: []byte(`{{define "content"}}{{if}}{{end}}`)},
 	}
+	ok := newTestServer(t, nil).opts // a complete set of options
+	if _, err := New(ok); err != nil {
+		t.Fatalf("complete options: %v", err)
+	}
+	with := func(change func(*Options)) Options {
+		o := ok
+		change(&o)
+		return o
+	}
 	cases := map[string]Options{
-		"no packs":        {Templates: good, Assets: assets},
-		"no templates":    {Packs: newFakePacks(), Assets: assets},
-		"broken template": {Packs: newFakePacks(), Templates: broken, Assets: assets},
-		"missing page":    {Packs: newFakePacks(), Templates: fstest.MapFS{"layout.html": broken["layout.html"], "partials/empty.html": broken["partials/empty.html"]}, Assets: assets},
+		"no packs":        with(func(o *Options) { o.Packs = nil }),
+		"no templates":    with(func(o *Options) { o.Templates = nil }),
+		"broken template": with(func(o *Options) { o.Templates = broken }),
+		"missing page": with(func(o *Options) {
+			o.Templates = fstest.MapFS{"layout.html": broken["layout.html"], "partials/empty.html": broken["partials/empty.html"]}
+		}),
+		"no provider":    with(func(o *Options) { o.Auth.Provider = nil }),
+		"no sessions":    with(func(o *Options) { o.Auth.Sessions = nil }),
+		"no states":      with(func(o *Options) { o.Auth.States = nil }),
+		"no roles":       with(func(o *Options) { o.Auth.Roles = nil }),
+		"no users":       with(func(o *Options) { o.Auth.Users = nil }),
+		"no audit":       with(func(o *Options) { o.Auth.Audit = nil }),
+		"no write limit": with(func(o *Options) { o.Auth.WriteLimit = nil }),
+		"no login limit": with(func(o *Options) { o.Auth.LoginLimit = nil }),
 	}
 	for name, o := range cases {
 		if _, err := New(o); err == nil {
@@ -507,9 +616,15 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestHeadOverHTTP(t *testing.T) {
-	srv := httptest.NewServer(newTestServer(t, nil))
+	ts := newTestServer(t, nil)
+	srv := httptest.NewServer(ts)
 	defer srv.Close()
-	res, err := http.Head(srv.URL + "/packs/new-hire-guide")
+	req, err := http.NewRequest(http.MethodHead, srv.URL+"/packs/new-hire-guide", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: sessionCookiePlain, Value: ts.token})
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
