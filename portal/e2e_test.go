@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -59,10 +61,54 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// devClient signs person in through the dev provider's picker, as a browser
+// would (cookie jar, redirects), and returns the signed-in client.
+func devClient(t *testing.T, base, person string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(base + "/auth/start?next=/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	state := resp.Request.URL.Query().Get("state")
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/auth/dev" || state == "" {
+		t.Fatalf("sign-in did not reach the dev picker: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, err = c.PostForm(base+"/auth/callback", url.Values{"state": {state}, "user": {person}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" || !strings.Contains(string(body), `class="who"`) {
+		t.Fatalf("dev sign-in as %s failed: %d %s", person, resp.StatusCode, resp.Request.URL)
+	}
+	return c
+}
+
 // TestRunServesSeedPacks starts the binary's code path on a bare data dir and
 // checks it seeded, serves, answers health checks and finds a Chinese word.
 func TestRunServesSeedPacks(t *testing.T) {
 	base := startPortal(t)
+	// Pages need sign-in: an anonymous visitor is sent to the login page.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(base + "/packs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/auth/login") {
+		t.Errorf("anonymous /packs: %d %q, want 303 to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	client := devClient(t, base, "wangmin")
 	for _, tc := range []struct {
 		path, want string
 		status     int
@@ -73,18 +119,72 @@ func TestRunServesSeedPacks(t *testing.T) {
 		{"/search?q=" + "电子发票", "电子发票", 200},
 		{"/packs/no-such-pack", "", 404},
 	} {
-		resp, err := http.Get(base + tc.path)
+		resp, err := client.Get(base + tc.path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != tc.status {
 			t.Errorf("GET %s: status %d, want %d\n%s", tc.path, resp.StatusCode, tc.status, body)
 		}
 		if !strings.Contains(string(body), tc.want) {
 			t.Errorf("GET %s: body lacks %q", tc.path, tc.want)
 		}
+	}
+}
+
+// browserSignIn opens the portal, follows it to the login page, presses the
+// demo sign-in button and picks person in the dev picker.
+func browserSignIn(base, person string, loginURL *string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`a.button[href^="/auth/start"]`)),
+		into(loginURL, chromedp.Location()),
+		chromedp.Click(chromedp.CSS(`a.button[href^="/auth/start"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[name="user"][value="`+person+`"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="user"][value="`+person+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("header.site a.who")),
+	)
+}
+
+// into runs a and stores its value in dst.
+func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, t)
+		*dst = v
+		return chromedp.Void{}, err
+	}
+}
+
+// TestBrowserDevSignIn: open /, get sent to the login page, pick 王敏 in the
+// dev picker, see her name in the header and her department on /me.
+func TestBrowserDevSignIn(t *testing.T) {
+	base := startPortal(t)
+	ctx := browsertest.New(t, 90*time.Second)
+	var loginURL, who, me string
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+		browserSignIn(base, "wangmin", &loginURL),
+		into(&who, chromedp.Text(chromedp.CSS("header.site a.who"))),
+		chromedp.Click(chromedp.CSS("header.site a.who")),
+		chromedp.WaitVisible(chromedp.CSS("dl.profile")),
+		into(&me, chromedp.Text(chromedp.CSS("main"))),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if !strings.Contains(loginURL, "/auth/login") {
+		t.Errorf("/ did not lead to the login page but to %s", loginURL)
+	}
+	if !strings.Contains(who, "王敏") {
+		t.Errorf("header shows %q, want 王敏", who)
+	}
+	if !strings.Contains(me, "财务部") {
+		t.Errorf("/me lacks 财务部:\n%s", me)
 	}
 }
 
@@ -96,11 +196,11 @@ func TestBrowserSearchOnPhone(t *testing.T) {
 	base := startPortal(t)
 	ctx := browsertest.New(t, 90*time.Second, chromedp.UserAgent(browsertest.WeChatUA))
 	const word = "值班表" // sits mid-sentence in a seed pack
-	var resultsHTML, title, article, ua string
+	var resultsHTML, title, article, ua, loginURL string
 	var marker bool
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
-		chromedp.Navigate(base+"/"),
+		browserSignIn(base, "chenchen", &loginURL),
 		chromedp.WaitVisible(chromedp.CSS("#q")),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			// A marker on window survives HTMX swaps but not a full page load.

@@ -152,7 +152,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start t
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
+	authOpts, err := newAuth(ctx, cfg, a.store, a.log)
+	if err != nil {
+		return err
+	}
 	e, err := web.New(web.Options{
+		Auth:      authOpts,
 		Packs:     a.packs,
 		Ready:     map[string]web.Checker{"store": a.store, "index": a.index},
 		Templates: tmpl,
@@ -177,10 +182,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start t
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	go a.replayLoop(ctx)
+	go sweepLoop(ctx, authOpts.Sessions, authOpts.States, a.log)
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	a.log.Info("锦囊 Jinnang is serving", "url", "http://"+ln.Addr().String(), "startup", time.Since(start).Round(time.Millisecond))
+	a.log.Info("锦囊 Jinnang is serving", "url", "http://"+ln.Addr().String(), "auth", cfg.Auth, "startup", time.Since(start).Round(time.Millisecond))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

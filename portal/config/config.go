@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -42,6 +43,31 @@ type Config struct {
 	MeiliURL   string // empty selects the embedded bleve index
 	MeiliKey   string
 	MeiliIndex string
+
+	Auth      string // sign-in provider: dev, wecom, oidc, header
+	Demo      bool   // allow the dev provider on a non-loopback address
+	BaseURL   string // public URL of the portal, e.g. https://jinnang.example.com
+	SecretKey string // HMAC key for sign-in state (≥32 bytes); random per start when empty with dev
+	RolesFile string // YAML mapping of users and groups to roles and departments
+
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+
+	WeComCorpID   string
+	WeComAgentID  string
+	WeComSecret   string
+	WeComAPIBase  string
+	WeComAuthBase string
+
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCGroupsClaim  string
+
+	HeaderUser     string
+	HeaderName     string
+	HeaderGroups   string
+	TrustedProxies []netip.Prefix
 
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
@@ -95,6 +121,26 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.MeiliURL, "meili-url", env.str("MEILI_URL", ""), "Meilisearch URL, e.g. http://127.0.0.1:7700; empty uses the embedded bleve index")
 	fs.StringVar(&c.MeiliKey, "meili-key", env.secret("MEILI_KEY"), "Meilisearch API key (or JINNANG_MEILI_KEY_FILE)")
 	fs.StringVar(&c.MeiliIndex, "meili-index", env.str("MEILI_INDEX", "jinnang"), "Meilisearch index uid")
+	fs.StringVar(&c.Auth, "auth", env.str("AUTH", "dev"), "sign-in provider: dev (demo users), wecom (企业微信), oidc, header (trusted proxy)")
+	fs.BoolVar(&c.Demo, "demo", env.bool("DEMO", false), "allow the dev sign-in on a non-loopback address (a public demo)")
+	fs.StringVar(&c.BaseURL, "base-url", env.str("BASE_URL", ""), "public URL of the portal, e.g. https://jinnang.example.com (required for wecom and oidc)")
+	fs.StringVar(&c.SecretKey, "secret-key", env.secret("SECRET_KEY"), "at least 32 bytes shared by all portal processes, signs sign-in state (or JINNANG_SECRET_KEY_FILE)")
+	fs.StringVar(&c.RolesFile, "roles-file", env.str("ROLES_FILE", ""), "YAML file mapping users and IdP groups to roles and departments")
+	fs.DurationVar(&c.SessionIdle, "session-idle", env.duration("SESSION_IDLE", 12*time.Hour), "a session ends after this long without activity")
+	fs.DurationVar(&c.SessionAbsolute, "session-absolute", env.duration("SESSION_ABSOLUTE", 7*24*time.Hour), "a session ends this long after sign-in")
+	fs.StringVar(&c.WeComCorpID, "wecom-corp-id", env.str("WECOM_CORP_ID", ""), "企业微信 corpid")
+	fs.StringVar(&c.WeComAgentID, "wecom-agent-id", env.str("WECOM_AGENT_ID", ""), "企业微信 application agentid")
+	fs.StringVar(&c.WeComSecret, "wecom-secret", env.secret("WECOM_SECRET"), "企业微信 application secret (or JINNANG_WECOM_SECRET_FILE)")
+	fs.StringVar(&c.WeComAPIBase, "wecom-api-base", env.str("WECOM_API_BASE", "https://qyapi.weixin.qq.com"), "企业微信 API base URL")
+	fs.StringVar(&c.WeComAuthBase, "wecom-auth-base", env.str("WECOM_AUTH_BASE", "https://open.weixin.qq.com"), "企业微信 OAuth2 authorize base URL")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env.str("OIDC_ISSUER", ""), "OpenID Connect issuer URL")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env.str("OIDC_CLIENT_ID", ""), "OpenID Connect client id")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", env.secret("OIDC_CLIENT_SECRET"), "OpenID Connect client secret (or JINNANG_OIDC_CLIENT_SECRET_FILE)")
+	fs.StringVar(&c.OIDCGroupsClaim, "oidc-groups-claim", env.str("OIDC_GROUPS_CLAIM", "groups"), "ID-token claim holding the user's groups")
+	fs.StringVar(&c.HeaderUser, "header-user", env.str("HEADER_USER", "X-Forwarded-User"), "header the trusted proxy sets to the user id")
+	fs.StringVar(&c.HeaderName, "header-name", env.str("HEADER_NAME", "X-Forwarded-Name"), "header with the percent-encoded display name")
+	fs.StringVar(&c.HeaderGroups, "header-groups", env.str("HEADER_GROUPS", "X-Forwarded-Groups"), "header with comma-separated groups")
+	proxies := fs.String("trusted-proxies", env.str("TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of the reverse proxies allowed to set the user header")
 	fs.StringVar(&c.LogLevel, "log-level", env.str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", env.str("LOG_FORMAT", "text"), "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("SHUTDOWN_TIMEOUT", 15*time.Second), "graceful shutdown limit")
@@ -112,6 +158,20 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 		}
 		positional = append(positional, args[0])
 		args = args[1:]
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return Config{}, fmt.Errorf("invalid configuration:\n  trusted-proxies: %q is not an address or CIDR", p)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
 	}
 	c.Command = CmdServe
 	if len(positional) > 0 {
@@ -168,6 +228,7 @@ func (c Config) Validate() error {
 			bad("meili-index must not be empty")
 		}
 	}
+	c.validateAuth(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -185,6 +246,80 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
 	}
 	return nil
+}
+
+// Loopback reports whether the listen address only accepts local connections.
+func (c Config) Loopback() bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && isLoopbackHost(host)
+}
+
+// SecureCookies reports whether cookies carry Secure (and the __Host- prefix):
+// always, except for plain HTTP on a loopback address (go run .).
+func (c Config) SecureCookies() bool {
+	if c.BaseURL != "" {
+		return strings.HasPrefix(c.BaseURL, "https://")
+	}
+	return !c.Loopback()
+}
+
+func (c Config) validateAuth(bad func(string, ...any)) {
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/"):
+			bad("base-url %q must be like https://jinnang.example.com (no path)", c.BaseURL)
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			bad("base-url %q must use https (cookies are Secure); plain http is only for localhost", c.BaseURL)
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("secret-key must be at least 32 bytes (e.g. openssl rand -base64 48)")
+	}
+	needURLAndKey := func() {
+		if c.BaseURL == "" {
+			bad("auth %s needs base-url (its callback is <base-url>/auth/callback)", c.Auth)
+		}
+		if c.SecretKey == "" {
+			bad("auth %s needs secret-key (JINNANG_SECRET_KEY_FILE), shared by all portal processes", c.Auth)
+		}
+	}
+	switch c.Auth {
+	case "dev":
+		if !c.Loopback() && !c.Demo {
+			bad("auth dev lets anyone pick a demo user: it only runs on a loopback address (-addr localhost:8080) unless -demo is set")
+		}
+	case "wecom":
+		needURLAndKey()
+		if c.WeComCorpID == "" || c.WeComAgentID == "" || c.WeComSecret == "" {
+			bad("auth wecom needs wecom-corp-id, wecom-agent-id and wecom-secret (JINNANG_WECOM_SECRET_FILE)")
+		}
+	case "oidc":
+		needURLAndKey()
+		if c.OIDCIssuer == "" || c.OIDCClientID == "" {
+			bad("auth oidc needs oidc-issuer and oidc-client-id")
+		}
+	case "header":
+		if len(c.TrustedProxies) == 0 {
+			bad("auth header needs trusted-proxies: only those peers may set %s", c.HeaderUser)
+		}
+		if c.HeaderUser == "" {
+			bad("header-user must not be empty")
+		}
+	default:
+		bad("auth %q: use dev, wecom, oidc or header", c.Auth)
+	}
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
+		bad("session-idle and session-absolute must be positive, idle ≤ absolute")
+	}
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 func validBucket(b string) bool {

@@ -34,6 +34,8 @@ func TestLoadEnvFlagsAndCommands(t *testing.T) {
 		"JINNANG_S3_SECRET_KEY_FILE": secret,
 		"JINNANG_MEILI_URL":          "http://meili:7700",
 		"JINNANG_SEED":               "false",
+		"JINNANG_AUTH":               "header",
+		"JINNANG_TRUSTED_PROXIES":    "10.0.0.0/8, 192.168.1.7",
 	})
 	c, err := Load([]string{"-log-level", "debug", "import", "content/packs", "-log-format", "json"}, env, io.Discard)
 	if err != nil {
@@ -42,6 +44,9 @@ func TestLoadEnvFlagsAndCommands(t *testing.T) {
 	if c.Addr != "0.0.0.0:9000" || c.S3SecretKey != "s3cr3t" || c.StoreBackend() != "s3" ||
 		c.IndexBackend() != "meilisearch" || c.Seed || c.LogLevel != "debug" || c.LogFormat != "json" {
 		t.Errorf("env and flags not applied: %+v", c)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.7/32" || !c.SecureCookies() {
+		t.Errorf("trusted proxies %v, secure cookies %v", c.TrustedProxies, c.SecureCookies())
 	}
 	if c.Command != CmdImport || len(c.Args) != 1 || c.Args[0] != "content/packs" {
 		t.Errorf("command = %q %q", c.Command, c.Args)
@@ -74,6 +79,15 @@ func TestLoadRejects(t *testing.T) {
 		{"bad log level", []string{"-log-level", "loud"}, nil, `log-level "loud"`},
 		{"bad bool env", nil, map[string]string{"JINNANG_SEED": "maybe"}, `JINNANG_SEED="maybe" is not a boolean`},
 		{"secret twice", nil, map[string]string{"JINNANG_MEILI_KEY": "a", "JINNANG_MEILI_KEY_FILE": "/x"}, "not both"},
+		{"dev on a public address", []string{"-addr", "0.0.0.0:8080"}, nil, "only runs on a loopback address"},
+		{"unknown provider", []string{"-auth", "ldap"}, nil, `auth "ldap"`},
+		{"wecom without settings", []string{"-auth", "wecom"}, nil, "needs base-url"},
+		{"wecom without corp", []string{"-auth", "wecom", "-base-url", "https://j.example.com", "-secret-key", strings.Repeat("k", 32)}, nil, "wecom-corp-id"},
+		{"oidc short key", []string{"-auth", "oidc", "-base-url", "https://j.example.com", "-secret-key", "short", "-oidc-issuer", "https://idp", "-oidc-client-id", "x"}, nil, "at least 32 bytes"},
+		{"header without proxies", []string{"-auth", "header"}, nil, "needs trusted-proxies"},
+		{"bad proxy", []string{"-trusted-proxies", "nonsense"}, nil, `"nonsense" is not an address or CIDR`},
+		{"http base url", []string{"-base-url", "http://j.example.com"}, nil, "must use https"},
+		{"idle above absolute", []string{"-session-idle", "48h", "-session-absolute", "24h"}, nil, "idle ≤ absolute"},
 		{"missing secret file", nil, map[string]string{"JINNANG_MEILI_KEY_FILE": "/nonexistent/key"}, "JINNANG_MEILI_KEY_FILE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,5 +108,30 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+func TestDemoAndCookies(t *testing.T) {
+	c, err := Load([]string{"-addr", "0.0.0.0:8080", "-demo"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("dev with -demo on a public address: %v", err)
+	}
+	if !c.SecureCookies() {
+		t.Error("a public address must use Secure cookies")
+	}
+	c, err = Load([]string{"-addr", "127.0.0.1:8080"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecureCookies() {
+		t.Error("plain http on loopback cannot use Secure cookies")
+	}
+	c, err = Load([]string{"-auth", "oidc", "-addr", "0.0.0.0:8080", "-base-url", "https://j.example.com",
+		"-secret-key", strings.Repeat("k", 32), "-oidc-issuer", "https://idp.example.com", "-oidc-client-id", "jinnang"}, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SecureCookies() {
+		t.Error("https base-url must use Secure cookies")
 	}
 }

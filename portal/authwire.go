@@ -1,0 +1,110 @@
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/audit"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/auth/dev"
+	"github.com/jinnang/jinnang/portal/auth/header"
+	"github.com/jinnang/jinnang/portal/auth/oidc"
+	"github.com/jinnang/jinnang/portal/auth/wecom"
+	"github.com/jinnang/jinnang/portal/config"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/web"
+)
+
+// Rate limits: generous for people, tight for scripts.
+const (
+	writesPerMinute = 30
+	writeBurst      = 10
+	loginsPerMinute = 10
+	loginBurst      = 5
+)
+
+// newAuth builds sign-in, sessions, roles and the audit log from cfg.
+func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) (web.AuthOptions, error) {
+	key := []byte(cfg.SecretKey)
+	if len(key) == 0 {
+		// Only the dev provider may run without a key (config checks that); a
+		// random key means sign-in states do not survive a restart, which is fine there.
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return web.AuthOptions{}, fmt.Errorf("secret key: %w", err)
+		}
+	}
+	opts := web.AuthOptions{
+		Sessions:      auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
+		States:        auth.NewStateCodec(key, st, time.Now),
+		Users:         auth.NewUsers(st, time.Now),
+		Audit:         audit.New(st, time.Now),
+		SecureCookies: cfg.SecureCookies(),
+		SessionMaxAge: cfg.SessionAbsolute,
+		WriteLimit:    auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
+		LoginLimit:    auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),
+	}
+	callback := strings.TrimSuffix(cfg.BaseURL, "/") + "/auth/callback"
+	var err error
+	switch cfg.Auth {
+	case "wecom":
+		opts.Provider, err = wecom.New(wecom.Config{
+			CorpID: cfg.WeComCorpID, AgentID: cfg.WeComAgentID, Secret: cfg.WeComSecret,
+			APIBase: cfg.WeComAPIBase, AuthBase: cfg.WeComAuthBase, RedirectURL: callback,
+		})
+	case "oidc":
+		opts.Provider, err = oidc.New(ctx, oidc.Config{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: callback, GroupsClaim: cfg.OIDCGroupsClaim, Key: key,
+		})
+	case "header":
+		opts.Provider, err = header.New(header.Config{
+			UserHeader: cfg.HeaderUser, NameHeader: cfg.HeaderName, GroupsHeader: cfg.HeaderGroups,
+			TrustedProxies: cfg.TrustedProxies,
+		})
+	default:
+		d := dev.New()
+		opts.Provider, opts.DemoUsers = d, d.Users()
+	}
+	if err != nil {
+		return web.AuthOptions{}, fmt.Errorf("sign-in provider %s: %w", cfg.Auth, err)
+	}
+	switch {
+	case cfg.RolesFile != "":
+		opts.Roles, err = auth.LoadRoles(cfg.RolesFile)
+	case cfg.Auth == "dev":
+		opts.Roles, err = auth.ParseRoles("dev roles", []byte(dev.RolesYAML))
+	default:
+		log.Warn("no roles file: everyone is an employee; set JINNANG_ROLES_FILE to name admins and editors")
+		opts.Roles, err = auth.LoadRoles("")
+	}
+	if err != nil {
+		return web.AuthOptions{}, fmt.Errorf("roles: %w", err)
+	}
+	return opts, nil
+}
+
+// sweepLoop deletes expired sessions and sign-in states every hour until ctx ends.
+func sweepLoop(ctx context.Context, s *auth.Sessions, states *auth.StateCodec, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil {
+				log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				log.Info("expired sessions removed", "sessions", n)
+			}
+			if _, err := states.Sweep(ctx); err != nil {
+				log.Warn("sign-in state sweep failed", "err", err)
+			}
+		}
+	}
+}
