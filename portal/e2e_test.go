@@ -19,11 +19,12 @@ import (
 )
 
 // startPortal runs the whole portal (embedded disk store + bleve, seeded from
-// ../content) on a free loopback port and returns its base URL.
-func startPortal(t *testing.T) string {
+// ../content) on a free loopback port and returns its base URL. Extra flags
+// override the defaults.
+func startPortal(t *testing.T, args ...string) string {
 	t.Helper()
-	cfg, err := config.Load([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log-level", "warn"},
-		func(string) string { return "" }, io.Discard)
+	args = append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log-level", "warn"}, args...)
+	cfg, err := config.Load(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
