@@ -88,23 +88,14 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.L
 	return opts, nil
 }
 
-// sweepLoop deletes expired sessions and sign-in states every hour until ctx ends.
-func sweepLoop(ctx context.Context, s *auth.Sessions, states *auth.StateCodec, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.Sweep(ctx); err != nil {
-				log.Warn("session sweep failed", "err", err)
-			} else if n > 0 {
-				log.Info("expired sessions removed", "sessions", n)
-			}
-			if _, err := states.Sweep(ctx); err != nil {
-				log.Warn("sign-in state sweep failed", "err", err)
-			}
-		}
+// sweep deletes expired sessions and sign-in states.
+func sweep(ctx context.Context, s *auth.Sessions, states *auth.StateCodec, log *slog.Logger) {
+	if n, err := s.Sweep(ctx); err != nil {
+		log.Warn("session sweep failed", "err", err)
+	} else if n > 0 {
+		log.Info("expired sessions removed", "sessions", n)
+	}
+	if _, err := states.Sweep(ctx); err != nil {
+		log.Warn("sign-in state sweep failed", "err", err)
 	}
 }

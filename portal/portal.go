@@ -139,11 +139,7 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 			}
 		}
 	}
-	if n, err := a.packs.ReplayOutbox(ctx); err != nil {
-		a.log.Warn("outbox replay failed; will retry", "err", err)
-	} else if n > 0 {
-		a.log.Info("outbox replayed", "packs", n)
-	}
+	a.replayOutbox(ctx)
 	return nil
 }
 
@@ -181,8 +177,8 @@ func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start t
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	go a.replayLoop(ctx)
-	go sweepLoop(ctx, authOpts.Sessions, authOpts.States, a.log)
+	go every(ctx, time.Minute, a.replayOutbox)
+	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
 	if listening != nil {
 		listening(ln.Addr())
 	}
@@ -208,21 +204,26 @@ func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start t
 	return nil
 }
 
-// replayLoop retries failed index writes every minute until ctx ends.
-func (a *app) replayLoop(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+// every runs f every d until ctx ends (background upkeep: outbox, sweeps).
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := a.packs.ReplayOutbox(ctx); err != nil {
-				a.log.Warn("outbox replay failed; will retry", "err", err)
-			} else if n > 0 {
-				a.log.Info("outbox replayed", "packs", n)
-			}
+			f(ctx)
 		}
+	}
+}
+
+// replayOutbox retries failed index writes.
+func (a *app) replayOutbox(ctx context.Context) {
+	if n, err := a.packs.ReplayOutbox(ctx); err != nil {
+		a.log.Warn("outbox replay failed; will retry", "err", err)
+	} else if n > 0 {
+		a.log.Info("outbox replayed", "packs", n)
 	}
 }
 

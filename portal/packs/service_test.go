@@ -31,7 +31,7 @@ func (f *flakyIndex) Upsert(ctx context.Context, docs ...index.Doc) error {
 	return f.Index.Upsert(ctx, docs...)
 }
 
-func newService(t *testing.T) (*Service, store.Store, *flakyIndex) {
+func newService(t testing.TB) (*Service, store.Store, *flakyIndex) {
 	t.Helper()
 	st, err := store.NewDisk(t.TempDir())
 	if err != nil {
@@ -244,16 +244,7 @@ func TestDailyPick(t *testing.T) {
 // BenchmarkSearchSeed measures a Chinese search with facets over the seed
 // packs on the embedded index, as the search page runs it.
 func BenchmarkSearchSeed(b *testing.B) {
-	st, err := store.NewDisk(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	bi, err := bleveindex.Open("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bi.Close()
-	s := New(st, bi, markdown.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, _, _ := newService(b)
 	ctx := context.Background()
 	if _, err := s.ImportFS(ctx, os.DirFS("../../content"), "packs", nil); err != nil {
 		b.Fatal(err)
@@ -269,16 +260,7 @@ func BenchmarkSearchSeed(b *testing.B) {
 
 // BenchmarkGetCached measures a pack view once its render is cached.
 func BenchmarkGetCached(b *testing.B) {
-	st, err := store.NewDisk(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	bi, err := bleveindex.Open("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bi.Close()
-	s := New(st, bi, markdown.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, _, _ := newService(b)
 	ctx := context.Background()
 	if _, err := s.Save(ctx, "expense", []byte(packSrc), ""); err != nil {
 		b.Fatal(err)
