@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -145,4 +146,28 @@ func asciiLower(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Prune deletes the documents of kind whose IDs are not in live: the index
+// half of a rebuild from the store, which leaves other kinds alone.
+func Prune(ctx context.Context, ix Index, kind string, live map[string]bool) error {
+	var stale []string
+	for offset := 0; ; offset += MaxLimit {
+		res, err := ix.Search(ctx, Query{Kind: kind, Sort: SortNewest, Offset: offset, Limit: MaxLimit})
+		if err != nil {
+			return err
+		}
+		for _, h := range res.Hits {
+			if !live[h.Doc.ID] {
+				stale = append(stale, h.Doc.ID)
+			}
+		}
+		if len(res.Hits) < MaxLimit || offset+len(res.Hits) >= res.Total {
+			break
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	return ix.Delete(ctx, stale...)
 }

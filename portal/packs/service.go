@@ -343,8 +343,10 @@ func (s *Service) HasPacks(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// Reindex rebuilds the pack index from the store: it empties the index, then
-// indexes every pack in batches. Packs that fail to parse are reported and skipped.
+// Reindex rebuilds the pack part of the index from the store: it indexes every
+// pack in batches, then deletes pack documents the store no longer has. Other
+// kinds of documents are left alone. Packs that fail to parse are reported
+// and skipped.
 func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 	var keys []string
 	for obj, err := range s.store.List(ctx, packPrefix) {
@@ -354,9 +356,6 @@ func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 		if strings.HasSuffix(obj.Key, ".md") {
 			keys = append(keys, obj.Key)
 		}
-	}
-	if err := s.index.Reset(ctx); err != nil {
-		return 0, fmt.Errorf("reset index: %w", err)
 	}
 	var errs []error
 	batch := make([]index.Doc, 0, batchSize)
@@ -389,6 +388,13 @@ func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 	}
 	if err := flush(); err != nil {
 		return 0, fmt.Errorf("index batch: %w", err)
+	}
+	live := make(map[string]bool, len(keys))
+	for _, key := range keys {
+		live[docID(strings.TrimSuffix(strings.TrimPrefix(key, packPrefix), ".md"))] = true
+	}
+	if err := index.Prune(ctx, s.index, Kind, live); err != nil {
+		return n, fmt.Errorf("prune index: %w", err)
 	}
 	return n, errors.Join(errs...)
 }

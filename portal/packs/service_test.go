@@ -210,6 +210,34 @@ func TestReindexRebuildsFromStore(t *testing.T) {
 	}
 }
 
+func TestReindexPrunesOnlyItsKind(t *testing.T) {
+	s, st, ix := newService(t)
+	ctx := context.Background()
+	for _, slug := range []string{"keep", "gone"} {
+		if _, err := s.Save(ctx, slug, []byte(packSrc), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := index.Doc{ID: "file_x", Kind: "file", Title: "报销单模板", URL: "/files/x"}
+	if err := ix.Upsert(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, Key("gone")); err != nil { // deleted behind the index's back
+		t.Fatal(err)
+	}
+	if _, err := s.Reindex(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	packsLeft, _ := s.Search(ctx, index.Query{})
+	if packsLeft.Total != 1 || packsLeft.Hits[0].Doc.ID != docID("keep") {
+		t.Errorf("packs in the index after reindex: %+v", packsLeft.Hits)
+	}
+	files, _ := ix.Search(ctx, index.Query{Kind: "file"})
+	if files.Total != 1 {
+		t.Errorf("reindexing packs touched other kinds: %d file docs left", files.Total)
+	}
+}
+
 func TestDailyPick(t *testing.T) {
 	s, _, _ := newService(t)
 	ctx := context.Background()
