@@ -177,6 +177,28 @@ func (d *Disk) Get(ctx context.Context, key string) (io.ReadCloser, Object, erro
 	return &ctxReadCloser{ctx: ctx, r: f, c: f}, obj, nil
 }
 
+// GetRange streams part of the object: it reads the object file from
+// header+offset, never the bytes before. The reader stops with ctx's error
+// once ctx is done.
+func (d *Disk) GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, Object{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, Object{}, err
+	}
+	f, obj, err := d.open(key)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	n, err := clipRange(key, offset, length, obj.Size)
+	if err != nil {
+		return nil, Object{}, errors.Join(err, f.Close())
+	}
+	sr := io.NewSectionReader(f, headerSize+offset, n)
+	return &ctxReadCloser{ctx: ctx, r: sr, c: f}, obj, nil
+}
+
 // open opens the object file positioned at the body and returns its metadata.
 func (d *Disk) open(key string) (*os.File, Object, error) {
 	f, err := os.Open(d.path(key))

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +150,96 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, Object, error)
 		return nil, Object{}, mapErr("get", key, err)
 	}
 	return body, objectFromInfo(key, info), nil
+}
+
+// GetRange streams part of the object with a ranged GET.
+func (s *S3) GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, Object{}, err
+	}
+	if offset < 0 {
+		return nil, Object{}, fmt.Errorf("%w: negative offset %d of %q", ErrInvalidRange, offset, key)
+	}
+	if length == 0 {
+		return s.emptyRange(ctx, key, offset, length)
+	}
+	if length > math.MaxInt64-offset {
+		length = -1 // reaches past any possible end
+	}
+	var opts minio.GetObjectOptions
+	var err error
+	switch {
+	case length > 0:
+		err = opts.SetRange(offset, offset+length-1)
+	case offset > 0:
+		err = opts.SetRange(offset, 0) // bytes=offset-
+	}
+	if err != nil {
+		return nil, Object{}, fmt.Errorf("store: s3: get %q: %w", key, err)
+	}
+	body, info, hdr, err := s.core.GetObject(ctx, s.bucket, key, opts)
+	if err != nil {
+		var er minio.ErrorResponse
+		if errors.As(err, &er) && (er.Code == "InvalidRange" || er.StatusCode == http.StatusRequestedRangeNotSatisfiable) {
+			// S3 refuses a range starting at the size (or any range of an
+			// empty object), which the port answers with an empty reader.
+			return s.emptyRange(ctx, key, offset, length)
+		}
+		return nil, Object{}, mapErr("get", key, err)
+	}
+	obj := objectFromInfo(key, info)
+	if cr := hdr.Get("Content-Range"); cr != "" {
+		total, err := contentRangeTotal(cr)
+		if err != nil {
+			return nil, Object{}, errors.Join(fmt.Errorf("store: s3: get %q: %w", key, err), body.Close())
+		}
+		obj.Size = total
+		return body, obj, nil
+	}
+	// No Content-Range: the server sent the whole object (no range asked
+	// for, or the Range header ignored), so cut the range out here.
+	n, err := clipRange(key, offset, length, obj.Size)
+	if err != nil {
+		return nil, Object{}, errors.Join(err, body.Close())
+	}
+	if offset > 0 {
+		if _, err := io.CopyN(io.Discard, body, offset); err != nil {
+			return nil, Object{}, errors.Join(fmt.Errorf("store: s3: get %q: skip to %d: %w", key, offset, err), body.Close())
+		}
+	}
+	return &ctxReadCloser{ctx: ctx, r: io.LimitReader(body, n), c: body}, obj, nil
+}
+
+// emptyRange answers a GetRange that covers no bytes after checking, with a
+// HEAD, that the object exists and offset is within it.
+func (s *S3) emptyRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, Object, error) {
+	obj, err := s.stat(ctx, key, "")
+	if err != nil {
+		return nil, Object{}, err
+	}
+	n, err := clipRange(key, offset, length, obj.Size)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	if n != 0 {
+		// The object grew between the refused GET and the HEAD.
+		return nil, Object{}, fmt.Errorf("store: s3: get %q: object changed during a range request", key)
+	}
+	return io.NopCloser(strings.NewReader("")), obj, nil
+}
+
+// contentRangeTotal returns the complete length from a Content-Range header
+// such as "bytes 10-19/100".
+func contentRangeTotal(h string) (int64, error) {
+	_, total, ok := strings.Cut(h, "/")
+	if !ok || !strings.HasPrefix(h, "bytes ") {
+		return 0, fmt.Errorf("malformed Content-Range %q", h)
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("no complete length in Content-Range %q", h)
+	}
+	return n, nil
 }
 
 func objectFromInfo(key string, info minio.ObjectInfo) Object {

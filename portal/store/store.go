@@ -24,6 +24,9 @@ var (
 	ErrPrecondition = errors.New("store: precondition failed")
 	// ErrInvalidKey means the key failed ValidateKey.
 	ErrInvalidKey = errors.New("store: invalid key")
+	// ErrInvalidRange means a GetRange offset lies beyond the end of the
+	// object (or is negative).
+	ErrInvalidRange = errors.New("store: invalid range")
 )
 
 // Object describes a stored object.
@@ -58,6 +61,12 @@ type PutOptions struct {
 type Store interface {
 	// Get opens the object for streaming. The caller closes the reader.
 	Get(ctx context.Context, key string) (io.ReadCloser, Object, error)
+	// GetRange streams length bytes of the object starting at offset; length
+	// < 0 means to the end, and a length reaching past the end is clipped.
+	// An offset equal to the size gives an empty reader; a negative offset or
+	// one beyond the size gives ErrInvalidRange. Object is the whole object's
+	// metadata (Size is the full size). The caller closes the reader.
+	GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, Object, error)
 	// Put streams r into the object under key and returns its new metadata.
 	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (Object, error)
 	// Delete removes the object. Deleting a missing key is not an error.
@@ -139,4 +148,17 @@ func (o PutOptions) check() error {
 		return fmt.Errorf("store: IfMatch %q: give a bare ETag, without quotes or wildcards", o.IfMatch)
 	}
 	return nil
+}
+
+// clipRange checks a GetRange request against an object of size bytes and
+// returns how many bytes it covers.
+func clipRange(key string, offset, length, size int64) (int64, error) {
+	if offset < 0 || offset > size {
+		return 0, fmt.Errorf("%w: offset %d of %q (%d bytes)", ErrInvalidRange, offset, key, size)
+	}
+	n := size - offset
+	if length >= 0 && length < n {
+		n = length
+	}
+	return n, nil
 }

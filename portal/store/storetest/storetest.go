@@ -54,6 +54,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ContextCanceled", testContextCanceled},
 		{"ContextCanceledMidStream", testContextCanceledMidStream},
 		{"Ping", testPing},
+		{"GetRange", testGetRange},
+		{"GetRangeEmptyObject", testGetRangeEmptyObject},
+		{"GetRangeErrors", testGetRangeErrors},
+		{"GetRangeLarge", testGetRangeLarge},
+		{"ReadSeekerServeContent", testReadSeekerServeContent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -467,6 +472,8 @@ func testInvalidKeys(t *testing.T, s store.Store) {
 	for _, k := range invalidKeys {
 		_, _, err := s.Get(ctx, k)
 		wantErr(t, fmt.Sprintf("Get(%q)", k), err, store.ErrInvalidKey)
+		_, _, err = s.GetRange(ctx, k, 0, 1)
+		wantErr(t, fmt.Sprintf("GetRange(%q)", k), err, store.ErrInvalidKey)
 		_, err = s.Put(ctx, k, strings.NewReader("x"), store.PutOptions{Size: 1})
 		wantErr(t, fmt.Sprintf("Put(%q)", k), err, store.ErrInvalidKey)
 		_, err = s.Put(ctx, k, strings.NewReader("x"), store.PutOptions{Size: -1, IfNoneMatch: true})
@@ -665,6 +672,8 @@ func testContextCanceled(t *testing.T, s store.Store) {
 	wantErr(t, "Put with canceled context", err, context.Canceled)
 	_, _, err = s.Get(ctx, "ctx/existing")
 	wantErr(t, "Get with canceled context", err, context.Canceled)
+	_, _, err = s.GetRange(ctx, "ctx/existing", 0, 1)
+	wantErr(t, "GetRange with canceled context", err, context.Canceled)
 	_, err = s.Stat(ctx, "ctx/existing")
 	wantErr(t, "Stat with canceled context", err, context.Canceled)
 	err = s.Delete(ctx, "ctx/existing")
