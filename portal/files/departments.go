@@ -1,0 +1,251 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jinnang/jinnang/portal/extract"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// Department is a department's public record: its intro and whether it has a
+// WeChat group QR image.
+type Department struct {
+	Name  string `json:"name"`  // e.g. 财务部 (also the index department value)
+	Intro string `json:"intro"` // one paragraph, plain text
+	HasQR bool   `json:"has_qr"`
+}
+
+const (
+	deptPrefix    = "departments/"
+	maxIntroRunes = 2000
+	// maxQR bounds a department QR image in bytes.
+	maxQR = 2 << 20
+)
+
+// deptHash names a department's objects: names are free text, keys are not.
+func deptHash(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+func deptKey(name string) string { return deptPrefix + deptHash(name) + ".json" }
+func qrKey(name string) string   { return deptPrefix + deptHash(name) + "/qr" }
+
+// deptName trims name and checks it can name a department.
+func deptName(name string) (string, error) {
+	n := strings.TrimSpace(name)
+	if n == "" || utf8.RuneCountInString(n) > maxDeptRunes || stripControl(n, false) != n {
+		return "", fmt.Errorf("department %q: give a name of 1 to %d characters without control characters: %w",
+			name, maxDeptRunes, store.ErrNotFound)
+	}
+	return n, nil
+}
+
+// Departments returns every department record, sorted by name.
+func (s *Service) Departments(ctx context.Context) ([]Department, error) {
+	var records []string
+	qrs := make(map[string]bool)
+	for obj, err := range s.store.List(ctx, deptPrefix) {
+		if err != nil {
+			return nil, fmt.Errorf("list departments: %w", err)
+		}
+		rest := strings.TrimPrefix(obj.Key, deptPrefix)
+		if h, ok := strings.CutSuffix(rest, "/qr"); ok {
+			qrs[h] = true
+		} else if strings.HasSuffix(rest, ".json") {
+			records = append(records, obj.Key)
+		}
+	}
+	out := make([]Department, 0, len(records))
+	for _, key := range records {
+		d, _, err := s.readDept(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.HasQR = qrs[deptHash(d.Name)]
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Department returns one department's record; an unknown name is store.ErrNotFound.
+func (s *Service) Department(ctx context.Context, name string) (*Department, error) {
+	n, err := deptName(name)
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := s.readDept(ctx, deptKey(n))
+	if err != nil {
+		return nil, err
+	}
+	if d.HasQR, err = s.hasQR(ctx, n); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (s *Service) hasQR(ctx context.Context, name string) (bool, error) {
+	_, err := s.store.Stat(ctx, qrKey(name))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("department %q QR: %w", name, err)
+	}
+	return true, nil
+}
+
+func (s *Service) readDept(ctx context.Context, key string) (Department, string, error) {
+	rc, obj, err := s.store.Get(ctx, key)
+	if err != nil {
+		return Department{}, "", fmt.Errorf("get department %s: %w", key, err)
+	}
+	defer rc.Close()
+	b, err := readLimited(rc, 64<<10)
+	if err != nil {
+		return Department{}, "", fmt.Errorf("read department %s: %w", key, err)
+	}
+	var d Department
+	if err := json.Unmarshal(b, &d); err != nil {
+		return Department{}, "", fmt.Errorf("decode department %s: %w", key, err)
+	}
+	return d, obj.ETag, nil
+}
+
+func (s *Service) putDept(ctx context.Context, d Department, opts store.PutOptions) error {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode department %q: %w", d.Name, err)
+	}
+	opts.ContentType, opts.Size = "application/json", int64(len(b))
+	if _, err := s.store.Put(ctx, deptKey(d.Name), bytes.NewReader(b), opts); err != nil {
+		return fmt.Errorf("save department %q: %w", d.Name, err)
+	}
+	return nil
+}
+
+// cleanDept checks a department record and normalises its name and intro.
+func cleanDept(d Department) (Department, error) {
+	n, err := deptName(d.Name)
+	if err != nil {
+		return Department{}, fmt.Errorf("files: invalid department name %q", d.Name)
+	}
+	intro := strings.TrimSpace(stripControl(d.Intro, true))
+	if utf8.RuneCountInString(intro) > maxIntroRunes {
+		return Department{}, fmt.Errorf("files: department %q: intro is longer than %d characters", n, maxIntroRunes)
+	}
+	return Department{Name: n, Intro: intro, HasQR: d.HasQR}, nil
+}
+
+// SaveDepartment creates or replaces a department's record (its name and
+// intro; HasQR follows whether a QR image is stored).
+func (s *Service) SaveDepartment(ctx context.Context, d Department) error {
+	d, err := cleanDept(d)
+	if err != nil {
+		return err
+	}
+	if d.HasQR, err = s.hasQR(ctx, d.Name); err != nil {
+		return err
+	}
+	return s.putDept(ctx, d, store.PutOptions{})
+}
+
+// SetDepartmentQR stores the department's WeChat group QR image: PNG or JPEG
+// only (sniffed, ErrType), at most 2 MiB (ErrTooLarge), not empty (ErrEmpty).
+// A department without a record gets one with an empty intro.
+func (s *Service) SetDepartmentQR(ctx context.Context, name string, img io.Reader) error {
+	n, err := deptName(name)
+	if err != nil {
+		return fmt.Errorf("files: invalid department name %q", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(img, maxQR+1))
+	switch {
+	case err != nil:
+		return fmt.Errorf("files: read QR image: %w", err)
+	case len(b) == 0:
+		return fmt.Errorf("%w: 图片是空的 / the image is empty", ErrEmpty)
+	case len(b) > maxQR:
+		return fmt.Errorf("%w: 二维码图片超过 %d MB / the QR image is larger than %d MB", ErrTooLarge, maxQR>>20, maxQR>>20)
+	}
+	mediaType := extract.Sniff(b[:min(len(b), sniffLen)], "")
+	base, _, _ := strings.Cut(mediaType, ";")
+	if base = strings.TrimSpace(base); base != "image/png" && base != "image/jpeg" {
+		return fmt.Errorf("%w: %s（二维码只能是 PNG 或 JPEG 图片 / the QR code must be a PNG or JPEG image）", ErrType, mediaType)
+	}
+	if _, err := s.store.Put(ctx, qrKey(n), bytes.NewReader(b),
+		store.PutOptions{ContentType: base, Size: int64(len(b))}); err != nil {
+		return fmt.Errorf("save department %q QR: %w", n, err)
+	}
+	// Keep the record's has_qr in step (readers derive it from the image anyway).
+	for attempt := 0; ; attempt++ {
+		d, etag, err := s.readDept(ctx, deptKey(n))
+		opts := store.PutOptions{IfMatch: etag}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			d, opts = Department{Name: n}, store.PutOptions{IfNoneMatch: true}
+		case err != nil:
+			return err
+		case d.HasQR:
+			return nil
+		}
+		d.HasQR = true
+		err = s.putDept(ctx, d, opts)
+		if err == nil || attempt == counterRetries || !errors.Is(err, store.ErrPrecondition) && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+}
+
+// DepartmentQR opens the department's QR image; none is store.ErrNotFound.
+func (s *Service) DepartmentQR(ctx context.Context, name string) (io.ReadCloser, store.Object, error) {
+	n, err := deptName(name)
+	if err != nil {
+		return nil, store.Object{}, err
+	}
+	rc, obj, err := s.store.Get(ctx, qrKey(n))
+	if err != nil {
+		return nil, store.Object{}, fmt.Errorf("department %q QR: %w", n, err)
+	}
+	return rc, obj, nil
+}
+
+// SeedDepartments creates records for names that have none (first start),
+// with the given intros. Existing records are left as they are.
+func (s *Service) SeedDepartments(ctx context.Context, intros map[string]string) error {
+	names := make([]string, 0, len(intros))
+	for name := range intros {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var errs []error
+	for _, name := range names {
+		d, err := cleanDept(Department{Name: name, Intro: intros[name]})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if d.HasQR, err = s.hasQR(ctx, d.Name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := s.putDept(ctx, d, store.PutOptions{IfNoneMatch: true}); err != nil && !errors.Is(err, store.ErrPrecondition) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,270 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/extract"
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// maxTextBytes bounds a cached text read: extract.Limits.MaxText runes of UTF-8.
+const maxTextBytes = 4 * 200_000
+
+// extractable lists the media types extract.Text reads; other types are
+// indexed by their record and file name only, without fetching the bytes.
+var extractable = map[string]bool{
+	"application/pdf": true,
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   true,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         true,
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": true,
+	"text/plain":    true,
+	"text/markdown": true,
+	"text/csv":      true,
+}
+
+func textKey(id string, n int) string { return fmt.Sprintf("%stext/v%d.txt", fileDir(id), n) }
+
+// indexFile writes f's index entry; on failure it queues an outbox record and
+// only returns an error if that fails too.
+func (s *Service) indexFile(ctx context.Context, f *File) error {
+	if err := s.index.Upsert(ctx, s.toDoc(ctx, f)); err != nil {
+		s.log.Warn("index write failed; queued in outbox", "file", f.ID, "err", err)
+		if oerr := s.enqueue(ctx, f.ID); oerr != nil {
+			return fmt.Errorf("index file %q: %w (and outbox: %v)", f.ID, err, oerr)
+		}
+	}
+	return nil
+}
+
+func (s *Service) toDoc(ctx context.Context, f *File) index.Doc {
+	cur := f.Current()
+	body := s.text(ctx, f.ID, cur)
+	if body != "" {
+		body += "\n"
+	}
+	return index.Doc{
+		ID: docID(f.ID), Kind: Kind,
+		Title: f.Title, Summary: f.Description, Body: body + cur.Name,
+		Department: f.Department, Tags: f.Tags, Date: f.Updated, URL: "/files/" + f.ID,
+	}
+}
+
+// text returns the plain text of version v, from the text cache or by
+// extracting it (then caching it). Failures are logged and give "".
+func (s *Service) text(ctx context.Context, id string, v Version) string {
+	base, _, _ := strings.Cut(v.MediaType, ";")
+	if v.Key == "" || !extractable[strings.TrimSpace(base)] {
+		return ""
+	}
+	if t, err := s.cachedText(ctx, id, v.N); err == nil {
+		return t
+	} else if !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("read cached file text", "file", id, "version", v.N, "err", err)
+	}
+	t, err := s.extract(ctx, v)
+	switch {
+	case errors.Is(err, extract.ErrUnsupported):
+		s.log.Debug("file type has no text extractor", "file", id, "version", v.N, "type", v.MediaType)
+	case errors.Is(err, extract.ErrLimit):
+		s.log.Info("file text truncated at a limit", "file", id, "version", v.N, "err", err)
+	case err != nil:
+		s.log.Warn("file text extraction failed; indexing without it", "file", id, "version", v.N, "err", err)
+		return "" // possibly transient: do not cache
+	}
+	b := []byte(t)
+	if _, err := s.store.Put(ctx, textKey(id, v.N), bytes.NewReader(b),
+		store.PutOptions{ContentType: "text/plain; charset=utf-8", Size: int64(len(b))}); err != nil {
+		s.log.Warn("cache file text", "file", id, "version", v.N, "err", err)
+	}
+	return t
+}
+
+func (s *Service) cachedText(ctx context.Context, id string, n int) (string, error) {
+	rc, _, err := s.store.Get(ctx, textKey(id, n))
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	b, err := readLimited(rc, maxTextBytes)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// extract copies version v into a temp file (bounded by MaxUpload, removed
+// afterwards) and extracts its text. ErrLimit comes with the partial text.
+func (s *Service) extract(ctx context.Context, v Version) (string, error) {
+	rc, obj, err := s.store.Get(ctx, v.Key)
+	if err != nil {
+		return "", fmt.Errorf("open %q: %w", v.Key, err)
+	}
+	defer rc.Close()
+	if obj.Size > MaxUpload {
+		return "", fmt.Errorf("%q is %d bytes, more than %d: %w", v.Key, obj.Size, MaxUpload, extract.ErrLimit)
+	}
+	tmp, err := os.CreateTemp("", "jinnang-extract-*")
+	if err != nil {
+		return "", fmt.Errorf("temp file: %w", err)
+	}
+	defer func() {
+		if err := tmp.Close(); err != nil {
+			s.log.Warn("close temp file", "path", tmp.Name(), "err", err)
+		}
+		if err := os.Remove(tmp.Name()); err != nil {
+			s.log.Warn("remove temp file", "path", tmp.Name(), "err", err)
+		}
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(rc, MaxUpload))
+	if err != nil {
+		return "", fmt.Errorf("copy %q to %s: %w", v.Key, tmp.Name(), err)
+	}
+	return extract.Text(ctx, tmp, n, v.MediaType, extract.DefaultLimits())
+}
+
+type outboxRecord struct {
+	Op string    `json:"op"` // "sync": make the index match the store for this file
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+}
+
+func (s *Service) enqueue(ctx context.Context, id string) error {
+	b, err := json.Marshal(outboxRecord{Op: "sync", ID: id, At: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	// One record per file: replay reads the current record from the store,
+	// so a later failure for the same file just overwrites this one.
+	_, err = s.store.Put(ctx, outboxKey(id), bytes.NewReader(b),
+		store.PutOptions{ContentType: "application/json", Size: int64(len(b))})
+	return err
+}
+
+// ReplayOutbox brings the index entries of files whose index write failed
+// earlier in line with the store. It returns how many records it cleared.
+func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
+	done := 0
+	for obj, err := range s.store.List(ctx, outboxPrefix) {
+		if err != nil {
+			return done, fmt.Errorf("list file outbox: %w", err)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
+		if validID(id) {
+			if err := s.reindexOne(ctx, id); err != nil {
+				return done, fmt.Errorf("replay file %q: %w", id, err)
+			}
+		} else {
+			s.log.Warn("dropping malformed file outbox record", "key", obj.Key)
+		}
+		if err := s.store.Delete(ctx, obj.Key); err != nil {
+			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (s *Service) reindexOne(ctx context.Context, id string) error {
+	f, err := s.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.index.Delete(ctx, docID(id))
+	}
+	if err != nil {
+		return err
+	}
+	return s.index.Upsert(ctx, s.toDoc(ctx, f))
+}
+
+// Reindex rebuilds the file entries of the index from the store: it indexes
+// every file record in batches, then deletes file entries whose record is
+// gone. It does not Reset the index (other kinds share it): a full rebuild
+// resets the index, reindexes packs, then files. Records that fail to load
+// are reported and skipped.
+func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
+	var ids []string
+	for obj, err := range s.store.List(ctx, filesPrefix) {
+		if err != nil {
+			return 0, fmt.Errorf("list files: %w", err)
+		}
+		rest, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, filesPrefix), "/"+metaName)
+		if ok && validID(rest) {
+			ids = append(ids, rest)
+		}
+	}
+	stale, err := s.indexedIDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	batch := make([]index.Doc, 0, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.index.Upsert(ctx, batch...)
+		batch = batch[:0]
+		return err
+	}
+	n := 0
+	for i, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		delete(stale, docID(id))
+		f, err := s.Get(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			batch = append(batch, s.toDoc(ctx, f))
+			n++
+		}
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
+				return 0, fmt.Errorf("index batch: %w", err)
+			}
+		}
+		if progress != nil {
+			progress(i+1, len(ids))
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, fmt.Errorf("index batch: %w", err)
+	}
+	if len(stale) > 0 {
+		gone := make([]string, 0, len(stale))
+		for id := range stale {
+			gone = append(gone, id)
+		}
+		if err := s.index.Delete(ctx, gone...); err != nil {
+			return n, fmt.Errorf("remove stale file entries: %w", err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// indexedIDs returns the IDs of every file entry in the index.
+func (s *Service) indexedIDs(ctx context.Context) (map[string]bool, error) {
+	ids := make(map[string]bool)
+	for offset := 0; ; {
+		res, err := s.Search(ctx, index.Query{Sort: index.SortNewest, Offset: offset, Limit: index.MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res.Hits {
+			ids[h.Doc.ID] = true
+		}
+		offset += len(res.Hits)
+		if len(res.Hits) == 0 || offset >= res.Total {
+			return ids, nil
+		}
+	}
+}
