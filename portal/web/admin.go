@@ -42,20 +42,20 @@ func (s *server) auditPage(c echo.Context) error {
 // reported; a failure of the index itself is an error.
 func (s *server) reindex(c echo.Context) error {
 	u := userOf(c)
-	n, err := s.packs.Reindex(c.Request().Context(), nil)
+	n, err := s.reindexAll(c.Request().Context())
 	partial := err != nil && n > 0
 	if err != nil && !partial {
 		return fmt.Errorf("reindex: %w", err)
 	}
 	if partial {
-		s.log.Warn("reindex skipped some packs", slog.Int("indexed", n), slog.Any("err", err))
+		s.log.Warn("reindex skipped some documents", slog.Int("indexed", n), slog.Any("err", err))
 	}
-	detail := fmt.Sprintf("%d packs", n)
+	detail := fmt.Sprintf("%d documents", n)
 	target := "/admin/audit?reindexed=" + strconv.Itoa(n)
 	if partial {
 		detail += " (some skipped)"
 		target += "&partial=1"
 	}
-	s.record(c, audit.Entry{Actor: u.ID, Action: "admin.reindex", Target: "index:packs", Detail: detail})
+	s.record(c, audit.Entry{Actor: u.ID, Action: "admin.reindex", Target: "index", Detail: detail})
 	return c.Redirect(http.StatusSeeOther, target)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/auth/header"
+	"github.com/jinnang/jinnang/portal/files"
 )
 
 // fakeProvider is a redirect provider (named like a real one so Roles maps
@@ -242,6 +244,11 @@ func TestRoleTable(t *testing.T) {
 	A, L, D := allowed, toLogin, denied
 	editFinance := url.Values{"etag": {"etag-expense-claims-v1"}, "source": {financeSource}}
 	moveToTech := url.Values{"etag": {"etag-expense-claims-v1"}, "source": {techSource}}
+	// Paths with {id} name a file of 财务部 made for the subtest. Forms
+	// with a "file" key are multipart: the fields, then a file part named
+	// by that key.
+	fileForm := url.Values{"dept": {"财务部"}, "file": {"file"}}
+	techFileForm := url.Values{"dept": {"技术部"}, "file": {"file"}}
 	routes := []struct {
 		method, path string
 		form         url.Values
@@ -262,24 +269,60 @@ func TestRoleTable(t *testing.T) {
 		{"POST", "/packs/expense-claims/edit", moveToTech, [6]outcome{L, D, D, D, D, A}},
 		{"GET", "/admin/audit", nil, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/admin/reindex", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/files", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/files/{id}", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/files/{id}/download", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/qr.svg?path=%2F", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/files/new", nil, [6]outcome{L, D, A, A, D, A}},
+		{"POST", "/files", fileForm, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/files", techFileForm, [6]outcome{L, D, D, A, D, A}},
+		{"POST", "/files/{id}/versions", url.Values{"file": {"file"}}, [6]outcome{L, D, A, D, D, A}},
+		{"GET", "/files/{id}/edit", nil, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/files/{id}/edit", url.Values{"title": {"新标题"}, "etag": {"{etag}"}}, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/files/{id}/delete", nil, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/qr", url.Values{"file": {"qr"}}, [6]outcome{L, D, A, D, D, A}},
 	}
 	for _, rt := range routes {
 		for i, r := range roles {
 			t.Run(fmt.Sprintf("%s %s %s as %s", rt.method, rt.path, rt.form.Get("slug"), r.name), func(t *testing.T) {
 				ts := newTestServer(t, nil)
-				var tok string
-				form := rt.form
-				if r.user != nil {
-					tok = ts.signIn(*r.user)
-					if rt.method == "POST" {
-						form = cloneValues(rt.form)
-						form.Set(csrfField, ts.csrf(tok))
+				path, form := rt.path, cloneValues(rt.form)
+				if strings.Contains(path, "{id}") {
+					f, err := ts.files.Upload(context.Background(), files.UploadInput{Department: "财务部", Title: "报销单",
+						Name: "a.txt", Body: strings.NewReader("报销说明"), By: financeEd.ID})
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = strings.ReplaceAll(path, "{id}", f.ID)
+					if form.Get("etag") == "{etag}" {
+						form.Set("etag", f.ETag)
 					}
 				}
-				if rt.method == "POST" && form == nil {
-					form = url.Values{}
+				var tok string
+				if r.user != nil {
+					tok = ts.signIn(*r.user)
 				}
-				rec := ts.send(tok, rt.method, rt.path, nil, form)
+				var rec *httptest.ResponseRecorder
+				if rt.method == "GET" {
+					form = nil
+				}
+				if rt.form.Has("file") {
+					fields := []field{}
+					if tok != "" {
+						fields = append(fields, field{csrfField, ts.csrf(tok)})
+					}
+					for k, vs := range form {
+						if k != "file" {
+							fields = append(fields, field{k, vs[0]})
+						}
+					}
+					rec = ts.sendMultipart(tok, path, nil, fields, &upload{form.Get("file"), "a.png", bytes.NewReader(pngBytes(t))})
+				} else {
+					if rt.method == "POST" && tok != "" {
+						form.Set(csrfField, ts.csrf(tok))
+					}
+					rec = ts.send(tok, rt.method, path, nil, form)
+				}
 				got, ok := classify(rec)
 				if !ok || got != rt.want[i] {
 					t.Fatalf("status %d (Location %q), want %s\n%s", rec.Code, rec.Header().Get("Location"), rt.want[i], rec.Body.String())
@@ -635,7 +678,7 @@ func TestAdminAuditAndReindex(t *testing.T) {
 		t.Fatalf("reindex: %d %q, calls %d", rec.Code, rec.Header().Get("Location"), ts.packs.reindexed)
 	}
 	body := ts.send(tok, http.MethodGet, "/admin/audit?reindexed=25", nil, nil).Body.String()
-	for _, want := range []string{"索引已重建：25 个锦囊", "<code>admin.reindex</code>", "dev:zhangwei", "index:packs", `action="/admin/reindex"`, `href="/admin/audit"`} {
+	for _, want := range []string{"索引已重建：25 条", "<code>admin.reindex</code>", "dev:zhangwei", "<td>index</td>", `action="/admin/reindex"`, `href="/admin/audit"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}

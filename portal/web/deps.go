@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"io"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/store"
 )
 
 // Packs is what the web layer needs from the wisdom-pack domain.
@@ -26,4 +29,39 @@ type Packs interface {
 // Checker reports readiness of one dependency for /readyz.
 type Checker interface {
 	Ping(ctx context.Context) error
+}
+
+// Files is what the web layer needs from the department-files domain
+// (implemented by *files.Service). Missing records are store.ErrNotFound.
+type Files interface {
+	// Upload streams a new file, or a new version of in.FileID, into the store.
+	Upload(ctx context.Context, in files.UploadInput) (*files.File, error)
+	// Get returns a file record with its ETag.
+	Get(ctx context.Context, id string) (*files.File, error)
+	// Update saves title, description and tags (If-Match f.ETag).
+	Update(ctx context.Context, f *files.File) error
+	// Delete removes every version, the record and the index entry.
+	Delete(ctx context.Context, id string) error
+	// Open returns version n (0 = current) for streaming with Range support.
+	Open(ctx context.Context, id string, n int) (store.ReadSeekCloser, files.Version, store.Object, error)
+	// PresignURL returns a direct download URL, or "" when the store cannot make one.
+	PresignURL(ctx context.Context, id string, n int, expiry time.Duration) (string, error)
+	// CountDownload counts one download (best effort).
+	CountDownload(ctx context.Context, id string)
+	// Downloads is the total download count of a file.
+	Downloads(ctx context.Context, id string) (int64, error)
+	// Search queries the files in the index (Kind "file").
+	Search(ctx context.Context, q index.Query) (index.Result, error)
+	// Shortcut finds the file whose title or tag equals text.
+	Shortcut(ctx context.Context, text string) (*files.File, bool, error)
+	// ByDepartment lists a department's files, newest first.
+	ByDepartment(ctx context.Context, dept string, offset, limit int) (index.Result, error)
+	// Departments lists the department records, sorted by name.
+	Departments(ctx context.Context) ([]files.Department, error)
+	// Department returns one department record.
+	Department(ctx context.Context, name string) (*files.Department, error)
+	// SetDepartmentQR stores a department's WeChat group QR image (PNG/JPEG).
+	SetDepartmentQR(ctx context.Context, name string, img io.Reader) error
+	// DepartmentQR opens a department's WeChat group QR image.
+	DepartmentQR(ctx context.Context, name string) (io.ReadCloser, store.Object, error)
 }

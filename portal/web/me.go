@@ -54,8 +54,11 @@ func (s *server) me(c echo.Context) error {
 
 // postURL is where a post lives.
 func postURL(p auth.Post) string {
-	if p.Kind == "pack" {
+	switch p.Kind {
+	case "pack":
 		return "/packs/" + url.PathEscape(p.Ref)
+	case "file":
+		return fileURL(p.Ref)
 	}
 	return "/"
 }

@@ -32,14 +32,21 @@ const (
 	pageMe          = "me"
 	pageEdit        = "edit"
 	pageAudit       = "audit"
+	pageFiles       = "files"
+	pageFile        = "file"
+	pageFileForm    = "fileform"
+	pageFileEdit    = "fileedit"
+	pageWeChat      = "wechat"
 
-	tmplLayout  = "layout"
-	tmplContent = "content"
-	tmplResults = "results"
+	tmplLayout      = "layout"
+	tmplContent     = "content"
+	tmplResults     = "results"
+	tmplFileResults = "fileresults"
 )
 
 var pageNames = []string{pageHome, pagePacks, pagePack, pageDepartment, pageDepartments, pageSearch, pageError,
-	pageLogin, pageDevPick, pageSignIn, pageMe, pageEdit, pageAudit}
+	pageLogin, pageDevPick, pageSignIn, pageMe, pageEdit, pageAudit,
+	pageFiles, pageFile, pageFileForm, pageFileEdit, pageWeChat}
 
 // ui is everything parsed from templates/ and assets/: built once at start-up,
 // or per request in dev-reload mode.
@@ -109,13 +116,18 @@ func funcMap(l Lang, at *assetTable) template.FuncMap {
 			}
 			return t.Format(messages["date.format"][l.idx()])
 		},
-		"isodate":  func(t time.Time) string { return t.Format("2006-01-02") },
-		"deptURL":  deptURL,
-		"tagURL":   func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
-		"hitURL":   hitURL,
-		"roleName": func(r auth.Role) (string, error) { return translate(l, "role."+string(r)) },
-		"datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
-		"has":      func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
+		"isodate":    func(t time.Time) string { return t.Format("2006-01-02") },
+		"deptURL":    deptURL,
+		"tagURL":     func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
+		"hitURL":     hitURL,
+		"roleName":   func(r auth.Role) (string, error) { return translate(l, "role."+string(r)) },
+		"datetime":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+		"has":        func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
+		"bytes":      func(n int64) string { return humanBytes(l, n) },
+		"typeName":   func(mediaType string) string { return typeName(l, mediaType) },
+		"fileURL":    fileURL,
+		"fileTagURL": func(tag string) string { return "/files?" + url.Values{"tag": {tag}}.Encode() },
+		"qrSVG":      func(p string) string { return "/qr.svg?" + url.Values{"path": {p}}.Encode() },
 	}
 }
 

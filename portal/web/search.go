@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
 )
 
@@ -23,7 +24,20 @@ type searchView struct {
 	DeptFacets []facetLink
 	TagFacets  []facetLink
 	BrowseURL  string
+	// Files: the department files that match (first few), and a file whose
+	// title or tag is exactly the query (the 直达 card).
+	FileHits  []index.Hit
+	FileTotal int
+	FilesURL  string
+	Shortcut  *files.File
 }
+
+// searchFiles is how many matching files the search page shows.
+const searchFiles = 5
+
+// searchFormID is the id of the search form: HTMX names it in HX-Trigger
+// when the form is submitted (Enter, the button) rather than typed into.
+const searchFormID = "search-form"
 
 // search is /search?q=: the full page, or only the results for HTMX.
 func (s *server) search(c echo.Context) error {
@@ -63,6 +77,45 @@ func (s *server) search(c echo.Context) error {
 		v.Filters = activeFilters("/search", q)
 		v.DeptFacets = facetLinks("/search", q, "dept", res.Facets["department"])
 		v.TagFacets = facetLinks("/search", q, "tag", res.Facets["tag"])
+		if s.files != nil {
+			if done, err := s.searchFilesInto(c, &v); done || err != nil {
+				return err
+			}
+		}
 	}
 	return s.render(c, http.StatusOK, pageSearch, tmplResults, v)
+}
+
+// searchFilesInto adds the matching files and the shortcut to v. An exact
+// shortcut match sent by Enter goes straight to the file: a 303 for a
+// full-page GET with go=1, HX-Redirect for an HTMX form submission. done
+// reports that the response was written.
+func (s *server) searchFilesInto(c echo.Context, v *searchView) (done bool, err error) {
+	ctx := c.Request().Context()
+	res, err := s.files.Search(ctx, index.Query{Text: v.Query, Department: v.Dept, Tag: v.Tag, Sort: index.SortRelevance, Limit: searchFiles})
+	if err != nil {
+		return false, fmt.Errorf("search files: %w", err)
+	}
+	v.FileHits, v.FileTotal = res.Hits, res.Total
+	fq := url.Values{"q": {v.Query}}
+	setIf(fq, "dept", v.Dept)
+	setIf(fq, "tag", v.Tag)
+	v.FilesURL = localURL("/files", fq)
+	f, ok, err := s.files.Shortcut(ctx, v.Query)
+	if err != nil {
+		return false, fmt.Errorf("search shortcut: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
+	v.Shortcut = f
+	req := c.Request()
+	switch {
+	case isFragment(req) && req.Header.Get("HX-Trigger") == searchFormID:
+		c.Response().Header().Set("HX-Redirect", fileURL(f.ID))
+		return true, c.NoContent(http.StatusOK)
+	case req.Header.Get("HX-Request") != "true" && c.QueryParam("go") == "1":
+		return true, c.Redirect(http.StatusSeeOther, fileURL(f.ID))
+	}
+	return false, nil
 }

@@ -32,6 +32,8 @@ type base struct {
 	User      *auth.User
 	CSRF      string
 	HXHeaders string
+	// FilesOn shows the file library in the navigation.
+	FilesOn bool
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -48,6 +50,7 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 		HTMLLang:  l.htmlLang(),
 		Title:     title,
 		SwitchURL: localURL(req.URL.EscapedPath(), q),
+		FilesOn:   s.files != nil,
 	}
 	if sess, _ := sessionOf(c); sess != nil {
 		b.User, b.CSRF = &sess.User, sess.CSRF
@@ -66,14 +69,20 @@ type pager struct {
 
 // newPager builds links that keep the filters in q.
 func newPager(path string, q url.Values, page, total int) pager {
-	pages := max((total+perPage-1)/perPage, 1)
+	return newPagerParam(path, q, "page", page, total, perPage)
+}
+
+// newPagerParam is newPager for a list of per items paged by param (a page
+// with two lists pages them separately).
+func newPagerParam(path string, q url.Values, param string, page, total, per int) pager {
+	pages := max((total+per-1)/per, 1)
 	p := pager{Page: page, Pages: pages, Total: total}
 	link := func(n int) string {
 		v := cloneValues(q)
 		if n > 1 {
-			v.Set("page", strconv.Itoa(n))
+			v.Set(param, strconv.Itoa(n))
 		} else {
-			v.Del("page")
+			v.Del(param)
 		}
 		return localURL(path, v)
 	}
@@ -136,8 +145,11 @@ func cloneValues(q url.Values) url.Values {
 }
 
 // pageParam reads ?page=, clamped to 1..maxPage; junk means 1.
-func pageParam(c echo.Context) int {
-	n, err := strconv.Atoi(c.QueryParam("page"))
+func pageParam(c echo.Context) int { return pageParamNamed(c, "page") }
+
+// pageParamNamed is pageParam for another parameter name.
+func pageParamNamed(c echo.Context, name string) int {
+	n, err := strconv.Atoi(c.QueryParam(name))
 	if err != nil || n < 1 {
 		return 1
 	}

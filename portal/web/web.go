@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +21,8 @@ import (
 )
 
 const (
-	// bodyLimit caps request bodies; there are no uploads yet.
+	// bodyLimit caps request bodies, except on the upload routes, which
+	// stream their body and get uploadBodyLimit or qrBodyLimit instead.
 	bodyLimit = "1M"
 	// gzipLevel trades a little ratio for speed; text pages and CSS compress well.
 	gzipLevel = 5
@@ -46,6 +48,19 @@ type Options struct {
 	Now func() time.Time
 	// Auth holds sign-in, sessions, roles and limits (required).
 	Auth AuthOptions
+	// Files is the department-files domain; nil turns the file library,
+	// uploads, downloads and department spaces off (departments then show
+	// packs only).
+	Files Files
+	// BaseURL is the portal's absolute address (e.g. https://jinnang.example.com)
+	// for QR codes and the "open in browser" link; "" derives it from the request.
+	BaseURL string
+	// PresignDownloads answers downloads with a 302 to a 10-minute presigned
+	// URL when the store can make one (S3), instead of streaming the bytes.
+	PresignDownloads bool
+	// Reindex rebuilds the whole search index from the store (every kind of
+	// document) for the admin page; nil means packs only.
+	Reindex func(ctx context.Context) (int, error)
 }
 
 // server holds the handlers' dependencies.
@@ -63,6 +78,12 @@ type server struct {
 	sessionMaxAge time.Duration
 	crossOrigin   *http.CrossOriginProtection
 	md            *markdown.Renderer // validates sources before a write
+
+	files   Files // nil when the files domain is off
+	baseURL string
+	presign bool
+
+	reindexAll func(ctx context.Context) (int, error)
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -90,6 +111,19 @@ func New(opts Options) (*echo.Echo, error) {
 		sessionMaxAge: opts.Auth.SessionMaxAge,
 		crossOrigin:   http.NewCrossOriginProtection(),
 		md:            markdown.New(),
+
+		files:      opts.Files,
+		baseURL:    strings.TrimSuffix(opts.BaseURL, "/"),
+		presign:    opts.PresignDownloads,
+		reindexAll: opts.Reindex,
+	}
+	if s.reindexAll == nil {
+		s.reindexAll = func(ctx context.Context) (int, error) { return s.packs.Reindex(ctx, nil) }
+	}
+	if s.baseURL != "" {
+		if err := checkBaseURL(s.baseURL); err != nil {
+			return nil, err
+		}
 	}
 	if s.sessionMaxAge <= 0 {
 		s.sessionMaxAge = auth.DefaultAbsolute
@@ -140,11 +174,16 @@ func (s *server) routes(e *echo.Echo) {
 				return fmt.Errorf("panic: %w", err)
 			},
 		}),
-		middleware.BodyLimit(bodyLimit),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit:   bodyLimit,
+			Skipper: func(c echo.Context) bool { return uploadRoutes[c.Path()] && c.Request().Method == http.MethodPost },
+		}),
 		middleware.GzipWithConfig(middleware.GzipConfig{
 			Level:     gzipLevel,
 			MinLength: gzipMinLength,
-			Skipper:   func(c echo.Context) bool { return precompressed(c.Request().URL.Path) },
+			Skipper: func(c echo.Context) bool {
+				return precompressed(c.Request().URL.Path) || rawRoutes[c.Path()]
+			},
 		}),
 		langMiddleware,
 		s.authenticate,
@@ -188,11 +227,40 @@ func (s *server) routes(e *echo.Echo) {
 	get("/departments", s.departments)
 	get("/departments/:name", s.department)
 	get("/search", s.search)
+	if s.files != nil {
+		// Uploads stream a multipart body: no requireCSRF (it would parse
+		// the whole form); the handlers check the token, which the form
+		// sends before the file, and the route has its own body limit.
+		upload := func(path string, h echo.HandlerFunc, limit int64, mw ...echo.MiddlewareFunc) {
+			match(post, path, h, append([]echo.MiddlewareFunc{s.requireUser, maxBody(limit)}, mw...)...)
+		}
+		get("/files", s.fileLibrary)
+		get("/files/new", s.newFileForm, requireEditor)
+		upload("/files", s.createFile, uploadBodyLimit, requireEditor)
+		get("/files/:id", s.filePage)
+		get("/files/:id/download", s.download)
+		get("/files/:id/preview", s.preview)
+		upload("/files/:id/versions", s.uploadVersion, uploadBodyLimit, requireEditor)
+		get("/files/:id/edit", s.editFileForm, requireEditor)
+		write("/files/:id/edit", s.saveFile, requireEditor)
+		write("/files/:id/delete", s.deleteFile, requireEditor)
+		get("/departments/:name/qr", s.departmentQR)
+		upload("/departments/:name/qr", s.uploadDepartmentQR, qrBodyLimit, requireEditor)
+		get("/qr.png", s.qrPNG)
+		get("/qr.svg", s.qrSVG)
+	}
 	get("/me", s.me)
 	write("/me/lang", s.setLang)
 	get("/admin/audit", s.auditPage, requireAdmin)
 	write("/admin/reindex", s.reindex, requireAdmin)
 }
+
+// uploadRoutes are the POST routes that stream a multipart body; the global
+// body limit skips them (they get maxBody instead).
+var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true}
+
+// rawRoutes serve stored bytes (with Range) or images: never gzipped.
+var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true}
 
 // securityHeaders sets the CSP and friends on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {

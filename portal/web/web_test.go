@@ -23,6 +23,8 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/auth/dev"
+	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/store"
 )
@@ -46,7 +48,9 @@ type testServer struct {
 	t        *testing.T
 	opts     Options
 	packs    *fakePacks // nil when the test swapped Packs
-	token    string     // session token of the default signed-in employee
+	files    *files.Service
+	store    store.Store
+	token    string // session token of the default signed-in employee
 	defaultU auth.User
 }
 
@@ -61,7 +65,18 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 		t.Fatal(err)
 	}
 	fp := newFakePacks()
+	ix, err := bleveindex.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := ix.Close(); err != nil {
+			t.Errorf("close index: %v", err)
+		}
+	})
+	fs := files.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	opts := Options{
+		Files:     fs,
 		Packs:     fp,
 		Ready:     map[string]Checker{"store": checker{}, "index": checker{}},
 		Templates: os.DirFS("../../templates"),
@@ -87,7 +102,10 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := &testServer{Echo: e, t: t, opts: opts, defaultU: employee}
+	ts := &testServer{Echo: e, t: t, opts: opts, defaultU: employee, store: st}
+	if f, ok := opts.Files.(*files.Service); ok {
+		ts.files = f
+	}
 	if f, ok := opts.Packs.(*fakePacks); ok {
 		ts.packs = f
 	}
@@ -221,8 +239,9 @@ func TestRoutes(t *testing.T) {
 			contains: []string{`rel="prev" href="/departments/%E6%8A%80%E6%9C%AF%E9%83%A8"`, "第 2 / 2 页"}},
 		{name: "department unknown", url: "/departments/%E4%B8%8D%E5%AD%98%E5%9C%A8", status: 404, contains: []string{"找不到页面"}},
 		{name: "search hint", url: "/search", status: 200,
-			contains: []string{`id="q"`, `hx-get="/search"`, `hx-trigger="input changed delay:300ms, search"`, `hx-target="#results"`, `hx-push-url="true"`,
-				`id="results"`, "输入关键词搜索所有锦囊"}},
+			contains: []string{`id="q"`, `hx-get="/search"`, `hx-trigger="input changed delay:300ms"`, `hx-trigger="submit, search from:#q"`,
+				`id="search-form"`, `name="go" value="1"`, `hx-target="#results"`, `hx-push-url="true"`,
+				`id="results"`, "输入关键词搜索所有锦囊", `<a href="/files">资料</a>`}},
 		{name: "search results", url: "/search?q=%E6%8A%A5%E9%94%80", status: 200,
 			contains: []string{`value="报销"`, `<a class="result" href="/packs/expense-claims">差旅报销流程</a>`, "<mark>报销</mark>", "共 2 条结果",
 				`href="/search?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8&amp;q=%E6%8A%A5%E9%94%80"`, "按标签", "<title>搜索：报销 · 锦囊</title>"},
