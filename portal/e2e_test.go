@@ -38,8 +38,12 @@ func startPortal(t *testing.T, args ...string) string {
 			Content:   os.DirFS("../content"),
 		}, testWriter{t}, func(a net.Addr) { addr <- a })
 	}()
+	stopped := false
 	t.Cleanup(func() {
 		cancel()
+		if stopped {
+			return
+		}
 		if err := <-done; err != nil {
 			t.Errorf("portal stopped with error: %v", err)
 		}
@@ -48,6 +52,7 @@ func startPortal(t *testing.T, args ...string) string {
 	case a := <-addr:
 		return "http://" + a.String()
 	case err := <-done:
+		stopped = true
 		t.Fatalf("portal did not start: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("portal did not start within 60s")

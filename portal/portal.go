@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/jinnang/jinnang/portal/config"
+	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
@@ -40,7 +42,7 @@ func Run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer) 
 }
 
 // run is Run with a hook told the listening address (tests listen on port 0).
-func run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer, listening func(net.Addr)) error {
+func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, listening func(net.Addr)) error {
 	log := newLogger(cfg, stderr)
 	start := time.Now()
 	app, err := open(ctx, cfg, log)
@@ -57,16 +59,17 @@ func run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer, 
 		log.Info("import finished", "dir", dir, "packs", n, "took", time.Since(start).Round(time.Millisecond))
 		return err
 	case config.CmdReindex:
-		bar := newBar(stderr, "重建索引 reindexing")
-		n, err := app.packs.Reindex(ctx, barProgress(bar))
-		log.Info("reindex finished", "packs", n, "took", time.Since(start).Round(time.Millisecond))
+		n, err := app.reindex(ctx, func(what string) packs.Progress {
+			return barProgress(newBar(stderr, "重建索引 reindexing "+what))
+		})
+		log.Info("reindex finished", "documents", n, "took", time.Since(start).Round(time.Millisecond))
 		return err
 	}
 
-	if err := app.prepare(ctx, cfg, files.Content); err != nil {
+	if err := app.prepare(ctx, cfg, tree.Content); err != nil {
 		return err
 	}
-	return app.serve(ctx, cfg, files, start, listening)
+	return app.serve(ctx, cfg, tree, start, listening)
 }
 
 type app struct {
@@ -74,6 +77,7 @@ type app struct {
 	store store.Store
 	index index.Index
 	packs *packs.Service
+	files *files.Service
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -101,6 +105,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		return nil, fmt.Errorf("open %s index: %w", cfg.IndexBackend(), err)
 	}
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
+	a.files = files.New(a.store, a.index, log)
 	log.Info("backends ready", "store", cfg.StoreBackend(), "index", cfg.IndexBackend())
 	return a, nil
 }
@@ -112,8 +117,13 @@ func (a *app) close() {
 }
 
 // prepare seeds an empty store, rebuilds an index that lost its documents
-// (a fresh bleve directory next to an existing store) and replays the outbox.
+// (a fresh bleve directory next to an existing store) and replays the outboxes.
 func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) error {
+	if cfg.Seed {
+		if err := a.seedDepartments(ctx, content); err != nil {
+			return err
+		}
+	}
 	has, err := a.packs.HasPacks(ctx)
 	if err != nil {
 		return fmt.Errorf("check store: %w", err)
@@ -127,15 +137,15 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 		return nil
 	}
 	if has {
-		res, err := a.packs.Search(ctx, index.Query{Limit: 1})
+		res, err := a.index.Search(ctx, index.Query{Limit: 1})
 		if err != nil {
 			return fmt.Errorf("check index: %w", err)
 		}
 		if res.Total == 0 {
-			n, err := a.packs.Reindex(ctx, nil)
-			a.log.Info("index was empty; rebuilt it from the store", "packs", n)
+			n, err := a.reindex(ctx, nil)
+			a.log.Info("index was empty; rebuilt it from the store", "documents", n)
 			if err != nil {
-				a.log.Warn("some packs could not be indexed", "err", err)
+				a.log.Warn("some documents could not be indexed", "err", err)
 			}
 		}
 	}
@@ -143,8 +153,45 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 	return nil
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start time.Time, listening func(net.Addr)) error {
-	tmpl, assets := files.Templates, files.Assets
+// seedDepartments creates the sample departments of content/departments.yaml
+// (name → intro) that have no record yet.
+func (a *app) seedDepartments(ctx context.Context, content fs.FS) error {
+	src, err := fs.ReadFile(content, "departments.yaml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("seed departments: %w", err)
+	}
+	var intros map[string]string
+	if err := yaml.UnmarshalWithOptions(src, &intros, yaml.Strict()); err != nil {
+		return fmt.Errorf("seed departments: content/departments.yaml: %w", err)
+	}
+	if err := a.files.SeedDepartments(ctx, intros); err != nil {
+		return fmt.Errorf("seed departments: %w", err)
+	}
+	return nil
+}
+
+// reindex rebuilds the whole index from the store, kind by kind; progress
+// makes a progress callback for each kind (nil: none).
+func (a *app) reindex(ctx context.Context, progress func(what string) packs.Progress) (int, error) {
+	bar := func(what string) packs.Progress {
+		if progress == nil {
+			return nil
+		}
+		return progress(what)
+	}
+	np, perr := a.packs.Reindex(ctx, bar("packs"))
+	if perr != nil && np == 0 {
+		return 0, perr
+	}
+	nf, ferr := a.files.Reindex(ctx, bar("files"))
+	return np + nf, errors.Join(perr, ferr)
+}
+
+func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start time.Time, listening func(net.Addr)) error {
+	tmpl, assets := tree.Templates, tree.Assets
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
@@ -153,14 +200,18 @@ func (a *app) serve(ctx context.Context, cfg config.Config, files Files, start t
 		return err
 	}
 	e, err := web.New(web.Options{
-		Auth:      authOpts,
-		Packs:     a.packs,
-		Ready:     map[string]web.Checker{"store": a.store, "index": a.index},
-		Templates: tmpl,
-		Assets:    assets,
-		Logger:    a.log,
-		DevReload: cfg.Dev,
-		Now:       time.Now,
+		Auth:             authOpts,
+		Packs:            a.packs,
+		Files:            a.files,
+		BaseURL:          cfg.BaseURL,
+		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
+		PresignDownloads: cfg.PresignDownloads,
+		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
+		Templates:        tmpl,
+		Assets:           assets,
+		Logger:           a.log,
+		DevReload:        cfg.Dev,
+		Now:              time.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
@@ -221,9 +272,14 @@ func every(ctx context.Context, d time.Duration, f func(context.Context)) {
 // replayOutbox retries failed index writes.
 func (a *app) replayOutbox(ctx context.Context) {
 	if n, err := a.packs.ReplayOutbox(ctx); err != nil {
-		a.log.Warn("outbox replay failed; will retry", "err", err)
+		a.log.Warn("outbox replay failed; will retry", "kind", "packs", "err", err)
 	} else if n > 0 {
 		a.log.Info("outbox replayed", "packs", n)
+	}
+	if n, err := a.files.ReplayOutbox(ctx); err != nil {
+		a.log.Warn("outbox replay failed; will retry", "kind", "files", "err", err)
+	} else if n > 0 {
+		a.log.Info("outbox replayed", "files", n)
 	}
 }
 

@@ -39,6 +39,9 @@ type Config struct {
 	S3Bucket    string
 	S3Region    string
 	S3TLS       bool
+	// PresignDownloads sends file downloads straight to MinIO with a
+	// short-lived presigned URL instead of streaming them through the portal.
+	PresignDownloads bool
 
 	MeiliURL   string // empty selects the embedded bleve index
 	MeiliKey   string
@@ -118,6 +121,7 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.S3Bucket, "s3-bucket", env.str("S3_BUCKET", "jinnang"), "bucket name (created if missing)")
 	fs.StringVar(&c.S3Region, "s3-region", env.str("S3_REGION", "us-east-1"), "bucket region")
 	fs.BoolVar(&c.S3TLS, "s3-tls", env.bool("S3_TLS", false), "use HTTPS to reach MinIO/S3")
+	fs.BoolVar(&c.PresignDownloads, "s3-presign-downloads", env.bool("S3_PRESIGN_DOWNLOADS", false), "answer file downloads with a 10-minute presigned MinIO URL (MinIO must be reachable by browsers)")
 	fs.StringVar(&c.MeiliURL, "meili-url", env.str("MEILI_URL", ""), "Meilisearch URL, e.g. http://127.0.0.1:7700; empty uses the embedded bleve index")
 	fs.StringVar(&c.MeiliKey, "meili-key", env.secret("MEILI_KEY"), "Meilisearch API key (or JINNANG_MEILI_KEY_FILE)")
 	fs.StringVar(&c.MeiliIndex, "meili-index", env.str("MEILI_INDEX", "jinnang"), "Meilisearch index uid")
@@ -218,6 +222,9 @@ func (c Config) Validate() error {
 		if !validBucket(c.S3Bucket) {
 			bad("s3-bucket %q is not a valid bucket name (3–63 lowercase letters, digits, '-' or '.')", c.S3Bucket)
 		}
+	}
+	if c.PresignDownloads && c.S3Endpoint == "" {
+		bad("s3-presign-downloads needs the S3 store (s3-endpoint)")
 	}
 	if c.MeiliURL != "" {
 		u, err := url.Parse(c.MeiliURL)
