@@ -1,0 +1,94 @@
+package points
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// maxRecord bounds a profile or post marker read.
+const maxRecord = 64 << 10
+
+// PostsSource counts the "my posts" markers that auth.Users keeps
+// (users/<hash>.json profiles and users/<hash>/posts/<kind>-<ref>.json) of
+// the given kinds, e.g. KindPack for packs people wrote in the portal.
+func PostsSource(st store.Store, kinds ...string) Source {
+	return func(ctx context.Context) ([]Contribution, error) {
+		type person struct {
+			id, name string
+			posts    []auth.Post
+		}
+		people := map[string]*person{}
+		get := func(h string) *person {
+			p := people[h]
+			if p == nil {
+				p = &person{}
+				people[h] = p
+			}
+			return p
+		}
+		for obj, err := range st.List(ctx, "users/") {
+			if err != nil {
+				return nil, fmt.Errorf("list users: %w", err)
+			}
+			rest := strings.TrimPrefix(obj.Key, "users/")
+			if h, ok := strings.CutSuffix(rest, ".json"); ok && !strings.Contains(h, "/") {
+				var prof auth.Profile
+				if err := readJSON(ctx, st, obj.Key, &prof); err != nil {
+					return nil, err
+				}
+				get(h).id, get(h).name = prof.ID, prof.Name
+				continue
+			}
+			h, name, ok := strings.Cut(rest, "/posts/")
+			kind, _, _ := strings.Cut(name, "-")
+			if !ok || !slices.Contains(kinds, kind) {
+				continue
+			}
+			var p auth.Post
+			if err := readJSON(ctx, st, obj.Key, &p); err != nil {
+				return nil, err
+			}
+			get(h).posts = append(get(h).posts, p)
+		}
+		var out []Contribution
+		for _, p := range people {
+			if p.id == "" {
+				continue // posts without a profile: nobody to credit
+			}
+			for _, post := range p.posts {
+				out = append(out, Contribution{UserID: p.id, Name: p.name, Kind: post.Kind, At: post.At})
+			}
+		}
+		return out, nil
+	}
+}
+
+func readJSON(ctx context.Context, st store.Store, key string, v any) error {
+	rc, _, err := st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // removed meanwhile: v stays empty
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	if len(b) > maxRecord {
+		return fmt.Errorf("read %s: larger than %d bytes", key, maxRecord)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}

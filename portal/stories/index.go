@@ -1,0 +1,179 @@
+package stories
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/points"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// summaryRunes bounds the summary of a story in the index.
+const summaryRunes = 120
+
+func toDoc(st *Story) index.Doc {
+	summary := []rune(strings.Join(strings.Fields(st.Text), " "))
+	if len(summary) > summaryRunes {
+		summary = append(summary[:summaryRunes], '…')
+	}
+	title := st.AuthorName
+	if title == "" {
+		title = st.Author
+	}
+	return index.Doc{
+		ID: docID(st.ID), Kind: Kind,
+		Title: title, Summary: string(summary), Body: st.Text,
+		Department: st.Department, Tags: st.Tags, Author: st.AuthorName,
+		Date: st.Created, URL: "/stories/" + st.ID,
+	}
+}
+
+// sync makes the index match st: visible stories are indexed, others removed.
+// On failure it queues an outbox record and only returns an error when that
+// fails too.
+func (s *Service) sync(ctx context.Context, st *Story) error {
+	var err error
+	if st.Visible() {
+		err = s.index.Upsert(ctx, toDoc(st))
+	} else {
+		err = s.index.Delete(ctx, docID(st.ID))
+	}
+	if err == nil {
+		return nil
+	}
+	s.log.Warn("index write failed; queued in outbox", "story", st.ID, "err", err)
+	if oerr := s.putJSON(ctx, outboxPrefix+st.ID+".json", queueEntry{ID: st.ID, At: time.Now().UTC()}, store.PutOptions{}); oerr != nil {
+		return fmt.Errorf("index story %q: %w (and outbox: %v)", st.ID, err, oerr)
+	}
+	return nil
+}
+
+// ReplayOutbox brings the index entries of stories whose index write failed
+// earlier in line with the store. It returns how many records it cleared.
+func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
+	done := 0
+	for obj, err := range s.store.List(ctx, outboxPrefix) {
+		if err != nil {
+			return done, fmt.Errorf("list story outbox: %w", err)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
+		if ValidID(id) {
+			st, err := s.Get(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				err = s.index.Delete(ctx, docID(id))
+			case err == nil && st.Visible():
+				err = s.index.Upsert(ctx, toDoc(st))
+			case err == nil:
+				err = s.index.Delete(ctx, docID(id))
+			}
+			if err != nil {
+				return done, fmt.Errorf("replay story %q: %w", id, err)
+			}
+		} else {
+			s.log.Warn("dropping malformed story outbox record", "key", obj.Key)
+		}
+		if err := s.store.Delete(ctx, obj.Key); err != nil {
+			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
+		}
+		done++
+	}
+	return done, nil
+}
+
+// ids lists the IDs of every story record in the store.
+func (s *Service) ids(ctx context.Context) ([]string, error) {
+	var ids []string
+	for obj, err := range s.store.List(ctx, storiesPrefix) {
+		if err != nil {
+			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		rest, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, storiesPrefix), "/story.json")
+		if ok && ValidID(rest) {
+			ids = append(ids, rest)
+		}
+	}
+	return ids, nil
+}
+
+// Reindex rebuilds the story entries of the index from the store: visible
+// stories are indexed in batches, then story entries the store does not
+// show (hidden, deleted, gone) are pruned. Other kinds are left alone.
+// Records that fail to load are reported and skipped.
+func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
+	ids, err := s.ids(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	live := make(map[string]bool, len(ids))
+	batch := make([]index.Doc, 0, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.index.Upsert(ctx, batch...)
+		batch = batch[:0]
+		return err
+	}
+	n := 0
+	for i, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		st, err := s.Get(ctx, id)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case st.Visible():
+			live[docID(id)] = true
+			batch = append(batch, toDoc(st))
+			n++
+		}
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
+				return 0, fmt.Errorf("index batch: %w", err)
+			}
+		}
+		if progress != nil {
+			progress(i+1, len(ids))
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, fmt.Errorf("index batch: %w", err)
+	}
+	if err := index.Prune(ctx, s.index, Kind, live); err != nil {
+		return n, fmt.Errorf("prune story entries: %w", err)
+	}
+	return n, errors.Join(errs...)
+}
+
+// PointsSource lists the stories that count for points: those visible in
+// the feed (a story hidden or deleted, by a moderator or its author, earns
+// nothing).
+func (s *Service) PointsSource() points.Source {
+	return func(ctx context.Context) ([]points.Contribution, error) {
+		ids, err := s.ids(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]points.Contribution, 0, len(ids))
+		for _, id := range ids {
+			st, err := s.Get(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if st.Visible() {
+				out = append(out, points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created})
+			}
+		}
+		return out, nil
+	}
+}
