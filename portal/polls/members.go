@@ -1,0 +1,39 @@
+package polls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// ProfileMembers counts the members of each department from the user
+// profiles kept by auth.Users (users/<hash>.json): everyone who has signed
+// in at least once, in the department of their last sign-in.
+func ProfileMembers(st store.Store) Members {
+	return func(ctx context.Context) (map[string]int, error) {
+		counts := map[string]int{}
+		for obj, err := range st.List(ctx, "users/") {
+			if err != nil {
+				return nil, fmt.Errorf("list profiles: %w", err)
+			}
+			name, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, "users/"), ".json")
+			if !ok || strings.Contains(name, "/") {
+				continue // post markers and other records under a user
+			}
+			var p auth.Profile
+			_, err := readJSON(ctx, st, obj.Key, &p)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("profile: %w", err)
+			}
+			counts[p.Department]++
+		}
+		return counts, nil
+	}
+}

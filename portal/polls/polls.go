@@ -1,0 +1,513 @@
+// Package polls is polls and questionnaires (投票/问卷): single and multiple
+// choice and short text questions, an audience of departments, a deadline,
+// and one vote per employee.
+//
+// A vote is a create-once object whose name is a keyed hash of poll and
+// user, polls/<id>/votes/<hex HMAC(key, poll ID, user ID)>.json: the
+// conditional write makes a second vote fail however many portal processes
+// race, and without the server key no one can tell whose vote an object is.
+// In anonymous mode the vote holds no user; in named mode it does, which the
+// poll page says before anyone votes. Both keep the voter's department, for
+// the "not yet voted" counts.
+//
+// Store layout:
+//
+//	polls/<id>/poll.json          the poll
+//	polls/<id>/votes/<hash>.json  one vote
+package polls
+
+import (
+	"cmp"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store"
+)
+
+// Kind is the kind of a question.
+type Kind string
+
+// The question kinds.
+const (
+	Single   Kind = "single"   // pick one option
+	Multiple Kind = "multiple" // pick any number of options
+	Text     Kind = "text"     // a short text answer
+)
+
+// Mode says whether votes name their voter.
+type Mode string
+
+// The modes.
+const (
+	Anonymous Mode = "anonymous"
+	Named     Mode = "named"
+)
+
+// Limits, in characters (runes) or items.
+const (
+	MaxTitle     = 80
+	MaxIntro     = 2000
+	MaxQuestions = 20
+	MaxQuestion  = 200
+	MaxOptions   = 20
+	MaxOption    = 60
+	MaxText      = 500
+	MaxDepts     = 50
+)
+
+// Errors.
+var (
+	// ErrInvalid means a poll or a vote breaks a rule; the wrapped message says which.
+	ErrInvalid = errors.New("polls: invalid input")
+	// ErrVoted means the user has voted on this poll already.
+	ErrVoted = errors.New("polls: already voted")
+	// ErrClosed means the deadline has passed.
+	ErrClosed = errors.New("polls: the poll is closed")
+	// ErrNotInAudience means the poll is not addressed to the user's department.
+	ErrNotInAudience = errors.New("polls: not in the audience")
+)
+
+// Question is one question of a poll.
+type Question struct {
+	Text    string   `json:"text"`
+	Kind    Kind     `json:"kind"`
+	Options []string `json:"options,omitempty"` // choice questions only
+}
+
+// Poll is a poll or questionnaire.
+type Poll struct {
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Intro       string     `json:"intro,omitempty"`
+	Questions   []Question `json:"questions"`
+	Departments []string   `json:"departments,omitempty"` // the audience; empty means everyone
+	Deadline    time.Time  `json:"deadline"`
+	Mode        Mode       `json:"mode"`
+	Owner       string     `json:"owner"`      // user ID of the creator (creators are not anonymous)
+	OwnerDept   string     `json:"owner_dept"` // the department the poll belongs to ("" for admin polls)
+	Created     string     `json:"created"`    // YYYY-MM-DD
+}
+
+// Includes reports whether a member of dept is in the poll's audience.
+func (p *Poll) Includes(dept string) bool {
+	return len(p.Departments) == 0 || slices.Contains(p.Departments, dept)
+}
+
+// Open reports whether the poll takes votes at now.
+func (p *Poll) Open(now time.Time) bool { return now.Before(p.Deadline) }
+
+// CanManage reports whether u may see the poll's full results and counts:
+// its creator, admins, and editors of its department.
+func (p *Poll) CanManage(u *auth.User) bool {
+	return u != nil && (u.ID == p.Owner || u.IsAdmin() || (p.OwnerDept != "" && u.CanEdit(p.OwnerDept)))
+}
+
+// Answer is the answer to one question: option indexes for choices, text
+// for text questions.
+type Answer struct {
+	Choices []int  `json:"choices,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+// Vote is one stored vote.
+type Vote struct {
+	Department string   `json:"department"`
+	User       string   `json:"user,omitempty"` // named mode only
+	Name       string   `json:"name,omitempty"` // named mode only
+	Answers    []Answer `json:"answers"`
+	Date       string   `json:"date"` // YYYY-MM-DD
+}
+
+// Members counts the employees of each department (the denominator of the
+// "not yet voted" counts).
+type Members func(ctx context.Context) (map[string]int, error)
+
+// Service keeps polls and votes in the store. It is safe for concurrent use.
+type Service struct {
+	st      store.Store
+	key     []byte
+	clock   func() time.Time
+	members Members
+}
+
+// New returns the service over st. key (at least 32 bytes) names votes; it
+// must stay the same across restarts, or people could vote again. members
+// may be nil (no "not yet voted" counts); a nil clock means time.Now.
+func New(st store.Store, key []byte, members Members, clock func() time.Time) (*Service, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("polls: key of %d bytes; give at least 32", len(key))
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Service{st: st, key: slices.Clone(key), clock: clock, members: members}, nil
+}
+
+const prefix = "polls/"
+
+func pollKey(id string) string { return prefix + id + "/poll.json" }
+func votesPrefix(id string) string {
+	return prefix + id + "/votes/"
+}
+
+// voteKey names the vote of userID on poll id by a keyed hash.
+func (s *Service) voteKey(id, userID string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("vote\x00" + id + "\x00" + userID))
+	return votesPrefix(id) + hex.EncodeToString(m.Sum(nil)) + ".json"
+}
+
+// ValidID reports whether id has the shape of a poll ID (12 lowercase hex).
+func ValidID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
+}
+
+// clean trims s and drops control characters (newlines too unless multiline).
+func clean(s string, multiline bool) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		if (multiline && r == '\n') || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// checkLen is ErrInvalid when s is empty (and required) or longer than n runes.
+func checkLen(field, s string, n int, required bool) error {
+	switch c := utf8.RuneCountInString(s); {
+	case c == 0 && required:
+		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
+	case c > n:
+		return fmt.Errorf("%w: %s has %d characters, more than %d", ErrInvalid, field, c, n)
+	}
+	return nil
+}
+
+// Validate cleans p and checks it against the limits.
+func (p *Poll) Validate() error {
+	p.Title, p.Intro = clean(p.Title, false), clean(p.Intro, true)
+	if err := cmp.Or(checkLen("title", p.Title, MaxTitle, true), checkLen("intro", p.Intro, MaxIntro, false)); err != nil {
+		return err
+	}
+	switch {
+	case len(p.Questions) == 0:
+		return fmt.Errorf("%w: no questions", ErrInvalid)
+	case len(p.Questions) > MaxQuestions:
+		return fmt.Errorf("%w: %d questions, more than %d", ErrInvalid, len(p.Questions), MaxQuestions)
+	case p.Mode != Anonymous && p.Mode != Named:
+		return fmt.Errorf("%w: mode %q", ErrInvalid, p.Mode)
+	case p.Deadline.IsZero():
+		return fmt.Errorf("%w: no deadline", ErrInvalid)
+	case len(p.Departments) > MaxDepts:
+		return fmt.Errorf("%w: %d departments, more than %d", ErrInvalid, len(p.Departments), MaxDepts)
+	}
+	for i := range p.Questions {
+		q := &p.Questions[i]
+		q.Text = clean(q.Text, false)
+		if err := checkLen(fmt.Sprintf("question %d", i+1), q.Text, MaxQuestion, true); err != nil {
+			return err
+		}
+		switch q.Kind {
+		case Text:
+			q.Options = nil
+		case Single, Multiple:
+			var opts []string
+			for _, o := range q.Options {
+				if o = clean(o, false); o != "" && !slices.Contains(opts, o) {
+					opts = append(opts, o)
+				}
+			}
+			q.Options = opts
+			if len(opts) < 2 || len(opts) > MaxOptions {
+				return fmt.Errorf("%w: question %d has %d options; give 2 to %d", ErrInvalid, i+1, len(opts), MaxOptions)
+			}
+			for _, o := range opts {
+				if err := checkLen(fmt.Sprintf("an option of question %d", i+1), o, MaxOption, true); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("%w: question %d has kind %q", ErrInvalid, i+1, q.Kind)
+		}
+	}
+	var depts []string
+	for _, d := range p.Departments {
+		if d = clean(d, false); d != "" && !slices.Contains(depts, d) {
+			depts = append(depts, d)
+		}
+	}
+	slices.Sort(depts)
+	p.Departments = depts
+	return nil
+}
+
+// Create stores a new poll; it fills ID and Created.
+func (s *Service) Create(ctx context.Context, p Poll) (*Poll, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p.Created = s.clock().Format(time.DateOnly)
+	for range updateAttempts {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b) // crypto/rand.Read never returns an error
+		p.ID = hex.EncodeToString(b)
+		_, err := writeJSON(ctx, s.st, pollKey(p.ID), &p, store.PutOptions{IfNoneMatch: true})
+		if errors.Is(err, store.ErrPrecondition) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("polls: create: %w", err)
+		}
+		return &p, nil
+	}
+	return nil, fmt.Errorf("polls: create: %d ID collisions in a row", updateAttempts)
+}
+
+// Get returns a poll; an error wrapping store.ErrNotFound when there is none.
+func (s *Service) Get(ctx context.Context, id string) (*Poll, error) {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("polls: poll %q: %w", id, store.ErrNotFound)
+	}
+	var p Poll
+	if _, err := readJSON(ctx, s.st, pollKey(id), &p); err != nil {
+		return nil, fmt.Errorf("polls: poll %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// List returns the polls u may see (in the audience, or managing them),
+// open ones first, then by deadline.
+func (s *Service) List(ctx context.Context, u *auth.User) ([]Poll, error) {
+	now := s.clock()
+	out := []Poll{}
+	for obj, err := range s.st.List(ctx, prefix) {
+		if err != nil {
+			return nil, fmt.Errorf("polls: list: %w", err)
+		}
+		if !strings.HasSuffix(obj.Key, "/poll.json") {
+			continue
+		}
+		var p Poll
+		_, err := readJSON(ctx, s.st, obj.Key, &p)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("polls: list: %w", err)
+		}
+		if u != nil && (p.Includes(u.Department) || p.CanManage(u)) {
+			out = append(out, p)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Poll) int {
+		ao, bo := a.Open(now), b.Open(now)
+		switch {
+		case ao && !bo:
+			return -1
+		case bo && !ao:
+			return 1
+		case ao:
+			return a.Deadline.Compare(b.Deadline)
+		}
+		return b.Deadline.Compare(a.Deadline)
+	})
+	return out, nil
+}
+
+// HasVoted reports whether u voted on p.
+func (s *Service) HasVoted(ctx context.Context, p *Poll, userID string) (bool, error) {
+	_, err := s.st.Stat(ctx, s.voteKey(p.ID, userID))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("polls: vote of poll %s: %w", p.ID, err)
+}
+
+// CheckAnswers cleans answers and checks them against p's questions: one
+// answer per question, a single choice for single, distinct valid choices
+// for multiple, at most MaxText characters of text. Every question must be
+// answered.
+func (p *Poll) CheckAnswers(answers []Answer) error {
+	if len(answers) != len(p.Questions) {
+		return fmt.Errorf("%w: %d answers to %d questions", ErrInvalid, len(answers), len(p.Questions))
+	}
+	for i, q := range p.Questions {
+		a := &answers[i]
+		switch q.Kind {
+		case Text:
+			a.Choices = nil
+			a.Text = clean(a.Text, true)
+			if err := checkLen(fmt.Sprintf("answer %d", i+1), a.Text, MaxText, true); err != nil {
+				return err
+			}
+		default:
+			a.Text = ""
+			slices.Sort(a.Choices)
+			a.Choices = slices.Compact(a.Choices)
+			if len(a.Choices) == 0 || (q.Kind == Single && len(a.Choices) != 1) {
+				return fmt.Errorf("%w: question %d needs %s", ErrInvalid, i+1, map[Kind]string{Single: "one choice", Multiple: "a choice"}[q.Kind])
+			}
+			for _, c := range a.Choices {
+				if c < 0 || c >= len(q.Options) {
+					return fmt.Errorf("%w: question %d has no option %d", ErrInvalid, i+1, c)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Vote records u's vote with a create-once write: ErrVoted when u voted
+// already (also when two requests race), ErrClosed after the deadline,
+// ErrNotInAudience when the poll is not addressed to u's department.
+func (s *Service) Vote(ctx context.Context, p *Poll, u auth.User, answers []Answer) error {
+	if !p.Open(s.clock()) {
+		return fmt.Errorf("polls: vote on %s: %w", p.ID, ErrClosed)
+	}
+	if !p.Includes(u.Department) {
+		return fmt.Errorf("polls: vote on %s by a member of %q: %w", p.ID, u.Department, ErrNotInAudience)
+	}
+	answers = slices.Clone(answers)
+	if err := p.CheckAnswers(answers); err != nil {
+		return err
+	}
+	v := Vote{Department: u.Department, Answers: answers, Date: s.clock().Format(time.DateOnly)}
+	if p.Mode == Named {
+		v.User, v.Name = u.ID, u.Name
+	}
+	_, err := writeJSON(ctx, s.st, s.voteKey(p.ID, u.ID), &v, store.PutOptions{IfNoneMatch: true})
+	if errors.Is(err, store.ErrPrecondition) {
+		return fmt.Errorf("polls: vote on %s: %w", p.ID, ErrVoted)
+	}
+	if err != nil {
+		return fmt.Errorf("polls: vote on %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// TextAnswer is one short-text answer in the results; Name is empty in
+// anonymous mode.
+type TextAnswer struct {
+	Text string
+	Name string
+}
+
+// QuestionResult is the tally of one question.
+type QuestionResult struct {
+	Question Question
+	Counts   []int        // per option (choice questions)
+	Texts    []TextAnswer // text questions, sorted by text
+	Answered int          // votes that answered it
+}
+
+// DeptCount is a department's member, vote and missing-vote counts.
+type DeptCount struct {
+	Department string
+	Members    int
+	Voted      int
+	NotVoted   int
+}
+
+// Results is the tally of a poll.
+type Results struct {
+	Votes     int
+	Questions []QuestionResult
+	Depts     []DeptCount // the audience's departments, sorted by name
+}
+
+// Results tallies every vote of p. In anonymous mode text answers carry no
+// names (the votes hold none).
+func (s *Service) Results(ctx context.Context, p *Poll) (*Results, error) {
+	r := &Results{Questions: make([]QuestionResult, len(p.Questions))}
+	for i, q := range p.Questions {
+		r.Questions[i] = QuestionResult{Question: q, Counts: make([]int, len(q.Options))}
+	}
+	byDept := map[string]int{}
+	for obj, err := range s.st.List(ctx, votesPrefix(p.ID)) {
+		if err != nil {
+			return nil, fmt.Errorf("polls: results of %s: %w", p.ID, err)
+		}
+		var v Vote
+		_, err := readJSON(ctx, s.st, obj.Key, &v)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("polls: results of %s: %w", p.ID, err)
+		}
+		r.Votes++
+		byDept[v.Department]++
+		for i, a := range v.Answers {
+			if i >= len(r.Questions) {
+				break
+			}
+			qr := &r.Questions[i]
+			switch {
+			case qr.Question.Kind == Text && a.Text != "":
+				ta := TextAnswer{Text: a.Text}
+				if p.Mode == Named {
+					ta.Name = cmp.Or(v.Name, v.User)
+				}
+				qr.Texts = append(qr.Texts, ta)
+				qr.Answered++
+			case len(a.Choices) > 0:
+				for _, c := range a.Choices {
+					if c >= 0 && c < len(qr.Counts) {
+						qr.Counts[c]++
+					}
+				}
+				qr.Answered++
+			}
+		}
+	}
+	for i := range r.Questions {
+		// Sorted by text, so the order says nothing about who voted when.
+		slices.SortFunc(r.Questions[i].Texts, func(a, b TextAnswer) int {
+			return cmp.Or(strings.Compare(a.Text, b.Text), strings.Compare(a.Name, b.Name))
+		})
+	}
+	if s.members != nil {
+		members, err := s.members(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("polls: members: %w", err)
+		}
+		depts := p.Departments
+		if len(depts) == 0 {
+			for d := range members {
+				depts = append(depts, d)
+			}
+			for d := range byDept {
+				if _, ok := members[d]; !ok {
+					depts = append(depts, d)
+				}
+			}
+			slices.Sort(depts)
+		}
+		for _, d := range depts {
+			dc := DeptCount{Department: d, Members: members[d], Voted: byDept[d]}
+			dc.NotVoted = max(dc.Members-dc.Voted, 0)
+			r.Depts = append(r.Depts, dc)
+		}
+	}
+	return r, nil
+}
