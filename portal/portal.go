@@ -18,6 +18,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
@@ -25,7 +26,11 @@ import (
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/points"
+	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
+	"github.com/jinnang/jinnang/portal/suggest"
 	"github.com/jinnang/jinnang/portal/web"
 )
 
@@ -78,6 +83,15 @@ type app struct {
 	index index.Index
 	packs *packs.Service
 	files *files.Service
+	// announce keeps department announcements.
+	announce *announce.Service
+	// suggest keeps the anonymous suggestion boxes; polls the polls.
+	suggest *suggest.Service
+	polls   *polls.Service
+	// stories is the culture feed; points the leaderboard computed from
+	// pack posts and stories.
+	stories *stories.Service
+	points  *points.Service
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -106,6 +120,13 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	}
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
 	a.files = files.New(a.store, a.index, log)
+	a.stories = stories.New(a.store, a.index, log, stories.Options{})
+	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
+	a.announce = announce.New(a.store, markdown.New(), nil)
+	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store); err != nil {
+		a.close()
+		return nil, err
+	}
 	log.Info("backends ready", "store", cfg.StoreBackend(), "index", cfg.IndexBackend())
 	return a, nil
 }
@@ -187,7 +208,8 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 		return 0, perr
 	}
 	nf, ferr := a.files.Reindex(ctx, bar("files"))
-	return np + nf, errors.Join(perr, ferr)
+	ns, serr := a.stories.Reindex(ctx, bar("stories"))
+	return np + nf + ns, errors.Join(perr, ferr, serr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start time.Time, listening func(net.Addr)) error {
@@ -203,6 +225,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		Auth:             authOpts,
 		Packs:            a.packs,
 		Files:            a.files,
+		Announcements:    a.announce,
+		Suggest:          a.suggest,
+		Polls:            a.polls,
+		Stories:          a.stories,
+		Points:           a.points,
 		BaseURL:          cfg.BaseURL,
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
@@ -280,6 +307,11 @@ func (a *app) replayOutbox(ctx context.Context) {
 		a.log.Warn("outbox replay failed; will retry", "kind", "files", "err", err)
 	} else if n > 0 {
 		a.log.Info("outbox replayed", "files", n)
+	}
+	if n, err := a.stories.ReplayOutbox(ctx); err != nil {
+		a.log.Warn("outbox replay failed; will retry", "kind", "stories", "err", err)
+	} else if n > 0 {
+		a.log.Info("outbox replayed", "stories", n)
 	}
 }
 

@@ -281,6 +281,64 @@ func TestRoleTable(t *testing.T) {
 		{"POST", "/files/{id}/edit", url.Values{"title": {"新标题"}, "etag": {"{etag}"}}, [6]outcome{L, D, A, D, D, A}},
 		{"POST", "/files/{id}/delete", nil, [6]outcome{L, D, A, D, D, A}},
 		{"POST", "/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/qr", url.Values{"file": {"qr"}}, [6]outcome{L, D, A, D, D, A}},
+		// Stories: {story} names a story with a photo by someone else,
+		// {mystory} one by the requesting user (prepareStoryRow).
+		{"GET", "/stories", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/stories/tag/%E5%B9%B4%E4%BC%9A", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/stories/new", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories", url.Values{"text": {"#年会 真热闹"}, "file": {"images"}}, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/stories/{story}", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/stories/{story}/img/1", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{story}/like", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{story}/unlike", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{story}/comments", url.Values{"text": {"好看"}}, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{story}/report", url.Values{"reason": {"spam"}}, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{mystory}/delete", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/stories/{story}/delete", nil, [6]outcome{L, D, D, D, D, D}},
+		{"POST", "/stories/{story}/comments/{comment}/delete", nil, [6]outcome{L, D, D, D, A, A}},
+		{"POST", "/stories/{story}/comments/{mycomment}/delete", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/moderation", nil, [6]outcome{L, D, D, D, A, A}},
+		{"POST", "/stories/{story}/moderate", url.Values{"action": {"hide"}}, [6]outcome{L, D, D, D, A, A}},
+		{"POST", "/stories/{story}/moderate", url.Values{"action": {"warn"}, "note": {"请注意"}}, [6]outcome{L, D, D, D, A, A}},
+		{"GET", "/leaderboard", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/rules", nil, [6]outcome{L, A, A, A, A, A}},
+		// Announcements: {aid} names an announcement of 财务部; department
+		// administration paths get a 财务部 record (prepareRoleRow).
+		{"GET", "/announcements", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/announcements/new", nil, [6]outcome{L, D, A, A, D, A}},
+		{"GET", "/announcements/new?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8", nil, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/announcements/new", url.Values{"title": {"通知"}, "target": {"财务部"}}, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/announcements/new", url.Values{"title": {"全员通知"}, "everyone": {"1"}}, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/announcements/{aid}/edit", nil, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/announcements/{aid}/edit", url.Values{"title": {"改"}, "target": {"财务部"}, "etag": {"{aetag}"}}, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/announcements/{aid}/delete", nil, [6]outcome{L, D, A, D, D, A}},
+		{"GET", "/admin/departments", nil, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/admin/departments", url.Values{"name": {"法务部"}}, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/admin/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/edit", nil, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/admin/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/edit", url.Values{"intro": {"新介绍"}, "etag": {"{detag}"}}, [6]outcome{L, D, D, D, D, A}},
+		// Suggestion boxes and polls: {box}, {ref}, {poll}, {token} and
+		// {code} are filled by prepareSuggestRow. The /s/ routes are
+		// anonymous: every role gets the same answer (their POSTs answer
+		// 200 with a page, never a redirect, and are tested in suggest_test.go).
+		{"GET", "/s/{box}", nil, [6]outcome{A, A, A, A, A, A}},
+		{"GET", "/s/receipt", nil, [6]outcome{A, A, A, A, A, A}},
+		{"GET", "/suggest", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/export.csv", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/boxes", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/boxes/{box}/qr", nil, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/suggest/boxes", url.Values{"title": {"食堂"}}, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/suggest/boxes/{box}/closed", url.Values{"closed": {"1"}}, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/items/{ref}", nil, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/suggest/items/{ref}/reply", url.Values{"reply": {"收到"}}, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/suggest/items/{ref}/status", url.Values{"status": {"processing"}}, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/suggest/items/{ref}/publish", url.Values{"answer": {"已处理"}}, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/polls", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/polls/new", nil, [6]outcome{L, D, A, A, D, A}},
+		{"POST", "/polls", url.Values{"title": {"团建"}, "mode": {"anonymous"}, "deadline": {"2099-01-01T10:00"}, "owner_dept": {"财务部"}, "qtext0": {"去哪"}, "qkind0": {"single"}, "qopts0": {"山\n海"}}, [6]outcome{L, D, A, D, D, A}},
+		{"GET", "/polls/{poll}", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/polls/{poll}/vote", url.Values{"q0": {"1"}}, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/polls/{poll}/results", nil, [6]outcome{L, D, A, D, D, A}},
+		{"GET", "/polls/{poll}/chart/0", nil, [6]outcome{L, D, A, D, D, A}},
 	}
 	for _, rt := range routes {
 		for i, r := range roles {
@@ -298,10 +356,13 @@ func TestRoleTable(t *testing.T) {
 						form.Set("etag", f.ETag)
 					}
 				}
+				path, form = prepareRoleRow(t, ts, path, form)
 				var tok string
 				if r.user != nil {
 					tok = ts.signIn(*r.user)
 				}
+				path = prepareStoryRow(t, ts, path, r.user)
+				path, form = prepareSuggestRow(t, ts, path, form)
 				var rec *httptest.ResponseRecorder
 				if rt.method == "GET" {
 					form = nil

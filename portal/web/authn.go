@@ -179,7 +179,7 @@ func clientAddr(r *http.Request) string {
 
 // noSession reports whether a path never reads the session (probes and assets).
 func noSession(p string) bool {
-	return p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, assetPrefix)
+	return p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, assetPrefix) || anonymousPath(p)
 }
 
 // authenticate loads the session named by the cookie and, with the trusted
@@ -308,7 +308,11 @@ func (s *server) guardWrites(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := s.crossOrigin.Check(req); err != nil {
 			return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: err}
 		}
-		if err := s.limit(c, s.auth.WriteLimit, "ip:"+clientAddr(req)); err != nil {
+		key := "ip:" + clientAddr(req)
+		if anonymousPath(req.URL.Path) {
+			key = s.anonLimitKey(req) // no address in memory or in a 429's log line
+		}
+		if err := s.limit(c, s.auth.WriteLimit, key); err != nil {
 			return err
 		}
 		if u := userOf(c); u != nil {

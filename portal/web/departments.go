@@ -83,6 +83,8 @@ type departmentView struct {
 	UploadURL  string
 	LibraryURL string
 	Errors     map[string]string
+	// Announcements are the live ones addressed to the department.
+	Announcements announceList
 }
 
 // department shows one department space. It is a 404 only when the
@@ -155,6 +157,9 @@ func (s *server) departmentSpace(c echo.Context) (departmentView, error) {
 	}
 	if !exists {
 		return v, &Error{Status: http.StatusNotFound, Public: "error.404", Cause: fmt.Errorf("department %q has no record, packs or files", name)}
+	}
+	if v.Announcements, err = s.deptAnnouncements(c, name, q); err != nil {
+		return v, err
 	}
 	return v, nil
 }

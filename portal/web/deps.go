@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/packs"
@@ -64,4 +65,25 @@ type Files interface {
 	SetDepartmentQR(ctx context.Context, name string, img io.Reader) error
 	// DepartmentQR opens a department's WeChat group QR image.
 	DepartmentQR(ctx context.Context, name string) (io.ReadCloser, store.Object, error)
+	// CreateDepartment creates a department record (create-once: store.ErrPrecondition when taken).
+	CreateDepartment(ctx context.Context, d files.Department) (*files.Department, error)
+	// DepartmentForEdit returns a department record with the ETag an update must match.
+	DepartmentForEdit(ctx context.Context, name string) (*files.Department, string, error)
+	// UpdateDepartmentIntro replaces a department's intro (If-Match ifMatch).
+	UpdateDepartmentIntro(ctx context.Context, name, intro, ifMatch string) error
+}
+
+// Announcements is what the web layer needs from the announcement domain
+// (implemented by *announce.Service). Missing records are store.ErrNotFound.
+type Announcements interface {
+	// Create stores a new announcement (create-once key).
+	Create(ctx context.Context, in announce.Input) (*announce.Announcement, error)
+	// Get returns one announcement with its ETag and rendered HTML.
+	Get(ctx context.Context, id string) (*announce.Announcement, error)
+	// Update replaces an announcement's content (If-Match ifMatch).
+	Update(ctx context.Context, id string, in announce.Input, ifMatch string) (*announce.Announcement, error)
+	// Delete removes an announcement.
+	Delete(ctx context.Context, id string) error
+	// List returns a page of the selected announcements, pinned first, then newest first.
+	List(ctx context.Context, q announce.Query) (announce.Result, error)
 }

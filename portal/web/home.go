@@ -20,6 +20,10 @@ type homeView struct {
 	// The search box (partial "searchform") searches as you type into #results.
 	MaxLen    int
 	Dept, Tag string
+	// Announcements are the newest live ones for the user's department or everyone.
+	Announcements []announceItem
+	// Story is the story of the day (nil when stories are off or there are none).
+	Story *storyCard
 }
 
 // home shows the newest packs, the pick of the day and a search box.
@@ -36,5 +40,11 @@ func (s *server) home(c echo.Context) error {
 	l := langOf(c)
 	v := homeView{base: s.newBase(c, l, "home.title"), Latest: res.Hits, Daily: daily, MaxLen: maxQueryLen}
 	v.Nav = "home"
+	if v.Announcements, err = s.homeAnnouncementList(c); err != nil {
+		return err
+	}
+	if v.Story, err = s.storyOfTheDay(c); err != nil {
+		return err
+	}
 	return s.render(c, 200, pageHome, tmplContent, v)
 }

@@ -63,8 +63,20 @@ func (l Lang) idx() int {
 	return 0
 }
 
+// addMessages merges a feature's catalogue into messages at start-up (from an
+// init function); a key defined twice is a programming error.
+func addMessages(m map[string][2]string) {
+	for k, v := range m {
+		if _, dup := messages[k]; dup {
+			panic(fmt.Sprintf("web: message key %q defined twice", k))
+		}
+		messages[k] = v
+	}
+}
+
 // messages is the UI message catalogue: every string in Chinese first, then
 // English. Values may hold fmt verbs; the template func t fills them.
+// Features with many strings keep them in their own file (addMessages).
 var messages = map[string][2]string{
 	"site.name":          {"锦囊", "Jinnang"},
 	"site.tagline":       {"同事写给同事的经验锦囊", "Know-how from colleagues, for colleagues"},
@@ -304,6 +316,66 @@ var messages = map[string][2]string{
 	"search.files":           {"资料文件", "Files"},
 	"search.files.more":      {"在资料库中查看全部 %d 个文件", "See all %d files in the library"},
 	"search.shortcut":        {"直达", "Go straight to"},
+
+	// Department announcements (部门公告) and department administration.
+	"announce.title":              {"公告", "Announcements"},
+	"announce.home.heading":       {"公告", "Announcements"},
+	"announce.dept.heading":       {"部门公告", "Announcements"},
+	"announce.all":                {"查看全部公告", "See all announcements"},
+	"announce.empty":              {"暂时没有公告。", "No announcements right now."},
+	"announce.new":                {"发布公告", "Post an announcement"},
+	"announce.new.title":          {"发布公告", "New announcement"},
+	"announce.edit.title":         {"编辑公告：%s", "Edit announcement: %s"},
+	"announce.edit":               {"编辑", "Edit"},
+	"announce.pinned":             {"置顶", "Pinned"},
+	"announce.everyone":           {"全员", "Everyone"},
+	"announce.to":                 {"发给：", "To: "},
+	"announce.by":                 {"%s 发布", "Posted by %s"},
+	"announce.until":              {"显示到 %s", "Shown until %s"},
+	"announce.field.title":        {"标题", "Title"},
+	"announce.field.targets":      {"发给", "Send to"},
+	"announce.field.body":         {"内容（Markdown）", "Message (Markdown)"},
+	"announce.field.pinned":       {"置顶（排在其他公告前面）", "Pin (show above the other announcements)"},
+	"announce.field.expires":      {"截止日期（可选）", "Last day shown (optional)"},
+	"announce.body.help":          {"可用 Markdown：**加粗**、列表、链接。最多 %d 个字。", "Markdown works: **bold**, lists, links. At most %d characters."},
+	"announce.expires.help":       {"过了这一天公告就不再显示；留空则一直显示。", "After this day the announcement is no longer shown; leave empty to keep it."},
+	"announce.targets.help.admin": {"选“全员”发给所有人，或选一个或多个部门。", "Choose Everyone, or one or more departments."},
+	"announce.submit":             {"发布", "Post"},
+	"announce.delete":             {"删除公告", "Delete announcement"},
+	"announce.delete.confirm":     {"删除后无法恢复。确定删除吗？", "This cannot be undone. Delete?"},
+	"announce.delete.yes":         {"确定删除", "Yes, delete"},
+	"announce.title.missing":      {"标题不能为空。", "The title cannot be empty."},
+	"announce.title.long":         {"标题最多 %d 个字。", "The title can have at most %d characters."},
+	"announce.body.long":          {"内容最多 %d 个字。", "The message can have at most %d characters."},
+	"announce.targets.missing":    {"请选择要发给哪个部门。", "Choose who the announcement is for."},
+	"announce.targets.one":        {"只能选择一个部门。", "Choose one department."},
+	"announce.targets.many":       {"最多选择 %d 个部门。", "Choose at most %d departments."},
+	"announce.targets.invalid":    {"部门名称“%s”无效。", "“%s” is not a valid department name."},
+	"announce.targets.denied":     {"你不能给“%s”发布公告。", "You may not post announcements for “%s”."},
+	"announce.expires.invalid":    {"请填写有效的日期，例如 2026-12-31。", "Enter a valid date, e.g. 2026-12-31."},
+	"announce.expires.past":       {"截止日期不能早于今天。", "The last day cannot be before today."},
+	"announce.conflict":           {"在你编辑期间，有人修改了这条公告。你的内容保留在下面；确认后再保存会覆盖对方的修改。", "Someone changed this announcement while you were editing. Your text is kept below; saving again replaces their change."},
+	"admindepts.title":            {"部门管理", "Departments admin"},
+	"admindepts.name":             {"部门名称", "Name"},
+	"admindepts.intro":            {"部门介绍", "Intro"},
+	"admindepts.qr":               {"群二维码", "Group QR"},
+	"admindepts.packs":            {"锦囊数", "Packs"},
+	"admindepts.files":            {"文件数", "Files"},
+	"admindepts.actions":          {"操作", "Actions"},
+	"admindepts.yes":              {"有", "Yes"},
+	"admindepts.no":               {"无", "No"},
+	"admindepts.edit":             {"编辑介绍", "Edit intro"},
+	"admindepts.record.none":      {"还没有部门记录（只出现在锦囊或文件里），可在下面创建。", "No record yet (named by packs or files only); create it below."},
+	"admindepts.create":           {"新建部门", "New department"},
+	"admindepts.create.submit":    {"创建部门", "Create department"},
+	"admindepts.name.help":        {"最多 %d 个字，不能包含“/”。创建后不能改名。", "At most %d characters, no “/”. It cannot be renamed later."},
+	"admindepts.name.invalid":     {"部门名称需为 1 到 %d 个字，不能包含“/”或控制字符。", "A department name has 1 to %d characters, without “/” or control characters."},
+	"admindepts.name.taken":       {"部门“%s”已经存在。", "The department “%s” already exists."},
+	"admindepts.intro.long":       {"介绍最多 %d 个字。", "The intro can have at most %d characters."},
+	"admindepts.created":          {"已创建部门“%s”。", "Created the department “%s”."},
+	"admindept.title":             {"编辑部门介绍：%s", "Edit intro: %s"},
+	"admindept.intro.help":        {"一段话，说明部门做什么、有事找谁。最多 %d 个字。", "One paragraph: what the department does and whom to ask. At most %d characters."},
+	"admindept.conflict":          {"在你编辑期间，有人修改了这个部门的记录。你的内容保留在下面；再次保存会覆盖对方的修改。", "Someone changed this department while you were editing. Your text is kept below; saving again replaces their change."},
 }
 
 // translate looks up key in the catalogue and formats it with args.
@@ -367,6 +439,10 @@ func fromAcceptLanguage(h string) Lang {
 func langMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if anonymousPath(req.URL.Path) { // no cookie read or set: ?lang= travels in the URL
+			c.Set(langCtxKey, anonLang(req))
+			return next(c)
+		}
 		if v := req.URL.Query().Get(langParam); v != "" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 			if l, ok := parseLang(v); ok {
 				setLangCookie(c, l)

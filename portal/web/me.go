@@ -10,6 +10,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
 )
 
 // meView is the data of the profile page.
@@ -19,6 +20,10 @@ type meView struct {
 	Roles   []auth.Role
 	Posts   []postLink
 	Saved   bool // the language was just saved
+	// Badges (points badge keys) and Warnings (moderators' notes about the
+	// user's stories) are empty when those features are off.
+	Badges   []string
+	Warnings []stories.Warning
 }
 
 // postLink is one of "my posts" with its address.
@@ -49,6 +54,9 @@ func (s *server) me(c echo.Context) error {
 	for _, p := range posts {
 		v.Posts = append(v.Posts, postLink{Post: p, URL: postURL(p)})
 	}
+	if v.Badges, v.Warnings, err = s.storyProfile(c, u.ID); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, pageMe, tmplContent, v)
 }
 
@@ -59,6 +67,8 @@ func postURL(p auth.Post) string {
 		return "/packs/" + url.PathEscape(p.Ref)
 	case "file":
 		return fileURL(p.Ref)
+	case stories.Kind:
+		return storyURL(p.Ref)
 	}
 	return "/"
 }

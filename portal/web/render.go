@@ -46,7 +46,10 @@ const (
 
 var pageNames = []string{pageHome, pagePacks, pagePack, pageDepartment, pageDepartments, pageSearch, pageError,
 	pageLogin, pageDevPick, pageSignIn, pageMe, pageEdit, pageAudit,
-	pageFiles, pageFile, pageFileForm, pageFileEdit, pageWeChat}
+	pageFiles, pageFile, pageFileForm, pageFileEdit, pageWeChat,
+	pageAnnouncements, pageAnnounceForm, pageAdminDepts, pageAdminDept,
+	pageSuggestBox, pageSuggestReceipt, pageSuggestFollow, pageSuggestBoxes, pageSuggestInbox, pageSuggestItem,
+	pagePolls, pagePollForm, pagePoll, pagePollResults}
 
 // ui is everything parsed from templates/ and assets/: built once at start-up,
 // or per request in dev-reload mode.

@@ -34,6 +34,8 @@ type base struct {
 	HXHeaders string
 	// FilesOn shows the file library in the navigation.
 	FilesOn bool
+	// StoriesOn and PointsOn show the story feed and the leaderboard.
+	StoriesOn, PointsOn bool
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -51,6 +53,8 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 		Title:     title,
 		SwitchURL: localURL(req.URL.EscapedPath(), q),
 		FilesOn:   s.files != nil,
+		StoriesOn: s.stories != nil,
+		PointsOn:  s.points != nil,
 	}
 	if sess, _ := sessionOf(c); sess != nil {
 		b.User, b.CSRF = &sess.User, sess.CSRF

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -61,6 +62,19 @@ type Options struct {
 	// Reindex rebuilds the whole search index from the store (every kind of
 	// document) for the admin page; nil means packs only.
 	Reindex func(ctx context.Context) (int, error)
+	// Announcements is the department-announcement domain; nil turns
+	// announcements off.
+	Announcements Announcements
+	// Suggest is the anonymous suggestion box (意见箱); nil turns the
+	// anonymous /s/ routes and the handling inbox off.
+	Suggest Suggest
+	// Polls is polls and questionnaires (投票/问卷); nil turns them off.
+	Polls Polls
+	// Stories is the culture feed (故事: posts, photos, likes, comments,
+	// reports, moderation); nil turns it off.
+	Stories Stories
+	// Points is the contributors' leaderboard and badges; nil turns them off.
+	Points Points
 }
 
 // server holds the handlers' dependencies.
@@ -84,6 +98,15 @@ type server struct {
 	presign bool
 
 	reindexAll func(ctx context.Context) (int, error)
+
+	announce Announcements // nil when announcements are off
+
+	suggest Suggest // nil when suggestion boxes are off
+	anonKey []byte  // per-process random key of the anonymous rate limit
+	polls   Polls   // nil when polls are off
+
+	stories Stories // nil when stories are off
+	points  Points  // nil when the leaderboard is off
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -116,7 +139,14 @@ func New(opts Options) (*echo.Echo, error) {
 		baseURL:    strings.TrimSuffix(opts.BaseURL, "/"),
 		presign:    opts.PresignDownloads,
 		reindexAll: opts.Reindex,
+		announce:   opts.Announcements,
+		suggest:    opts.Suggest,
+		polls:      opts.Polls,
+		stories:    opts.Stories,
+		points:     opts.Points,
+		anonKey:    make([]byte, 32),
 	}
+	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
 	if s.reindexAll == nil {
 		s.reindexAll = func(ctx context.Context) (int, error) { return s.packs.Reindex(ctx, nil) }
 	}
@@ -253,14 +283,25 @@ func (s *server) routes(e *echo.Echo) {
 	write("/me/lang", s.setLang)
 	get("/admin/audit", s.auditPage, requireAdmin)
 	write("/admin/reindex", s.reindex, requireAdmin)
+	s.storyRoutes(get, write, match)
+	s.announceRoutes(get, write)
+	s.adminDeptRoutes(get, write)
+	if s.suggest != nil {
+		s.suggestRoutes(e, get, write)
+	}
+	if s.polls != nil {
+		s.pollRoutes(get, write)
+	}
 }
 
 // uploadRoutes are the POST routes that stream a multipart body; the global
 // body limit skips them (they get maxBody instead).
-var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true}
+var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true,
+	"/stories": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
-var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true}
+var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
+	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true}
 
 // securityHeaders sets the CSP and friends on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
@@ -288,6 +329,9 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		status := c.Response().Status
+		if anonymousPath(req.URL.Path) && status < http.StatusInternalServerError {
+			return nil // anonymous routes: no line that could tie a visit to a time
+		}
 		level := slog.LevelInfo
 		if status >= http.StatusInternalServerError {
 			level = slog.LevelError

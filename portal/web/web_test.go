@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/auth/dev"
@@ -95,6 +96,9 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 			LoginLimit: auth.NewLimiter(10000, 10000, nil),
 		},
 	}
+	opts.Announcements = announce.New(st, fakeMarkdown, nil)
+	opts.Stories, opts.Points = newTestStories(st, ix)
+	opts.Suggest, opts.Polls = newTestSuggest(t, st)
 	if mod != nil {
 		mod(&opts)
 	}

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
+)
+
+// The anonymous pages. Their handlers take nothing from the request but the
+// path, the form and the language: no session, cookie, address or user
+// agent (the rate limit in guardWrites hashes the address in memory).
+
+// receiptPurpose is the form-token purpose of the receipt forms.
+const receiptPurpose = "receipt"
+
+// boxView is the data of the anonymous suggestion form.
+type boxView struct {
+	base
+	Box      *suggest.Box
+	Answers  []suggest.Answer
+	Action   string
+	Token    string
+	Category string
+	Body     string
+	Errors   map[string]string
+	MaxBody  int
+	Receipt  string // the follow-up page, with the language
+}
+
+// receiptView is the page that shows a fresh receipt code, once.
+type receiptView struct {
+	base
+	Box     *suggest.Box
+	Code    string
+	Receipt string
+	BoxURL  string
+}
+
+// followView is the receipt follow-up: the lookup form, or the suggestion
+// with its thread and a message form.
+type followView struct {
+	base
+	Item       *suggest.Suggestion
+	Box        *suggest.Box
+	Code       string
+	Token      string
+	Action     string
+	MsgAction  string
+	Error      string
+	Message    string
+	MsgError   string
+	MaxMessage int
+}
+
+// anonPage prepares an anonymous response: nothing cached, nowhere shared.
+func anonPage(c echo.Context) {
+	c.Response().Header().Set("Cache-Control", "no-store")
+}
+
+// anonBox loads the box of the path; a closed or missing box is a 404.
+func (s *server) anonBox(c echo.Context) (*suggest.Box, error) {
+	id := c.Param("box")
+	b, err := s.suggest.Box(c.Request().Context(), id)
+	if err != nil {
+		return nil, fmt.Errorf("suggestion box: %w", err)
+	}
+	return b, nil
+}
+
+// newBoxView fills the form of box b.
+func (s *server) newBoxView(c echo.Context, b *suggest.Box) (boxView, error) {
+	l := langOf(c)
+	answers, err := s.suggest.Answers(c.Request().Context(), b.ID)
+	if err != nil {
+		return boxView{}, fmt.Errorf("box %s answers: %w", b.ID, err)
+	}
+	v := boxView{base: s.newBase(c, l, "suggest.box.title", b.Title), Box: b, Answers: answers,
+		Action: withLang(anonPrefix+b.ID, l), Token: s.suggest.FormToken(b.ID), Errors: map[string]string{},
+		MaxBody: suggest.MaxBody, Receipt: withLang(anonPrefix+"receipt", l)}
+	return v, nil
+}
+
+// boxForm is GET /s/:box: the anonymous form and the box's public answers.
+func (s *server) boxForm(c echo.Context) error {
+	b, err := s.anonBox(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.newBoxView(c, b)
+	if err != nil {
+		return err
+	}
+	anonPage(c)
+	return s.render(c, http.StatusOK, pageSuggestBox, tmplContent, v)
+}
+
+// submitSuggestion is POST /s/:box: store the suggestion and show its
+// receipt code once (in the page, never in a URL).
+func (s *server) submitSuggestion(c echo.Context) error {
+	b, err := s.anonBox(c)
+	if err != nil {
+		return err
+	}
+	if !s.suggest.CheckFormToken(b.ID, c.FormValue("token")) {
+		return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: errors.New("anonymous form token missing or stale")}
+	}
+	v, err := s.newBoxView(c, b)
+	if err != nil {
+		return err
+	}
+	l := v.Lang
+	v.Body, v.Category = suggest.CleanText(c.FormValue("body")), c.FormValue("category")
+	anonPage(c)
+	switch n := utf8.RuneCountInString(v.Body); {
+	case b.Closed:
+		v.Errors["body"] = mustT(l, "suggest.closed")
+	case n == 0:
+		v.Errors["body"] = mustT(l, "suggest.body.missing")
+	case n > suggest.MaxBody:
+		v.Errors["body"] = mustT(l, "suggest.body.long", suggest.MaxBody)
+	}
+	if len(v.Errors) > 0 {
+		return s.render(c, http.StatusUnprocessableEntity, pageSuggestBox, tmplContent, v)
+	}
+	code, _, err := s.suggest.Submit(c.Request().Context(), b.ID, v.Category, v.Body)
+	switch {
+	case errors.Is(err, suggest.ErrInvalid):
+		v.Errors["category"] = mustT(l, "suggest.category.invalid")
+		return s.render(c, http.StatusUnprocessableEntity, pageSuggestBox, tmplContent, v)
+	case errors.Is(err, suggest.ErrClosed):
+		v.Errors["body"] = mustT(l, "suggest.closed")
+		return s.render(c, http.StatusUnprocessableEntity, pageSuggestBox, tmplContent, v)
+	case err != nil:
+		return fmt.Errorf("submit a suggestion: %w", err)
+	}
+	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code,
+		Receipt: withLang(anonPrefix+"receipt", l), BoxURL: withLang(anonPrefix+b.ID, l)}
+	rv.SwitchURL = "" // switching language would lose the code shown once
+	return s.render(c, http.StatusOK, pageSuggestReceipt, tmplContent, rv)
+}
+
+// newFollowView is the empty receipt form.
+func (s *server) newFollowView(c echo.Context) followView {
+	l := langOf(c)
+	return followView{base: s.newBase(c, l, "suggest.follow.title"), Token: s.suggest.FormToken(receiptPurpose),
+		Action: withLang(anonPrefix+"receipt", l), MsgAction: withLang(anonPrefix+"receipt/message", l),
+		MaxMessage: suggest.MaxMessage}
+}
+
+// receiptForm is GET /s/receipt: the form to enter a receipt code.
+func (s *server) receiptForm(c echo.Context) error {
+	anonPage(c)
+	return s.render(c, http.StatusOK, pageSuggestFollow, tmplContent, s.newFollowView(c))
+}
+
+// receiptLookup is POST /s/receipt: the code comes in the body, so it never
+// lands in a URL, a log or the browser history.
+func (s *server) receiptLookup(c echo.Context) error {
+	v := s.newFollowView(c)
+	if !s.suggest.CheckFormToken(receiptPurpose, c.FormValue("token")) {
+		return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: errors.New("receipt form token missing or stale")}
+	}
+	sg, err := s.suggest.Lookup(c.Request().Context(), c.FormValue("code"))
+	return s.showFollow(c, v, c.FormValue("code"), sg, err)
+}
+
+// receiptMessage is POST /s/receipt/message: the submitter writes again,
+// proving themselves with the code.
+func (s *server) receiptMessage(c echo.Context) error {
+	v := s.newFollowView(c)
+	if !s.suggest.CheckFormToken(receiptPurpose, c.FormValue("token")) {
+		return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: errors.New("receipt form token missing or stale")}
+	}
+	code, msg := c.FormValue("code"), suggest.CleanText(c.FormValue("message"))
+	ctx := c.Request().Context()
+	var sg *suggest.Suggestion
+	var err error
+	switch n := utf8.RuneCountInString(msg); {
+	case n == 0 || n > suggest.MaxMessage:
+		v.Message = msg
+		v.MsgError = mustT(v.Lang, "suggest.message.invalid", suggest.MaxMessage)
+		sg, err = s.suggest.Lookup(ctx, code)
+	default:
+		sg, err = s.suggest.FollowUp(ctx, code, msg)
+		if errors.Is(err, suggest.ErrInvalid) { // the thread is full
+			v.Message, v.MsgError = msg, mustT(v.Lang, "suggest.thread.full")
+			sg, err = s.suggest.Lookup(ctx, code)
+		}
+	}
+	return s.showFollow(c, v, code, sg, err)
+}
+
+// showFollow renders the follow-up page for a lookup's outcome. A bad code
+// gets one answer, whatever was wrong with it.
+func (s *server) showFollow(c echo.Context, v followView, code string, sg *suggest.Suggestion, err error) error {
+	anonPage(c)
+	v.SwitchURL = ""
+	switch {
+	case errors.Is(err, suggest.ErrBadCode):
+		v.Error = mustT(v.Lang, "suggest.code.bad")
+		return s.render(c, http.StatusNotFound, pageSuggestFollow, tmplContent, v)
+	case err != nil:
+		return fmt.Errorf("receipt follow-up: %w", err)
+	}
+	v.Item, v.Code = sg, code
+	b, err := s.suggest.Box(c.Request().Context(), sg.Box)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("receipt follow-up: %w", err)
+	}
+	v.Box = b
+	return s.render(c, http.StatusOK, pageSuggestFollow, tmplContent, v)
+}
+
+// boxLink is the absolute address of a box's anonymous form.
+func (s *server) boxLink(c echo.Context, id string) string {
+	return s.absURL(c, anonPrefix+url.PathEscape(id))
+}

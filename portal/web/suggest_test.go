@@ -1,0 +1,429 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/polls"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
+)
+
+// suggestClock is the suggestion clock of the tests: a distinctive time of
+// day, so a stored exact time would be found.
+var suggestClock = testNow.Add(14*time.Hour + 37*time.Minute + 52*time.Second)
+
+// newTestSuggest builds the suggestion boxes (with a fast KDF) and polls
+// over the test store.
+func newTestSuggest(t *testing.T, st store.Store) (*suggest.Service, *polls.Service) {
+	t.Helper()
+	sg, err := suggest.New(st, bytes.Repeat([]byte{3}, 32), suggest.Options{
+		Clock: func() time.Time { return suggestClock }, KDF: suggest.KDF{Time: 1, Memory: 1024, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := polls.New(st, bytes.Repeat([]byte{4}, 32), polls.ProfileMembers(st), func() time.Time { return testNow })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sg, pl
+}
+
+// prepareSuggestRow fills the placeholders of the role-table rows of the
+// suggestion boxes and polls.
+func prepareSuggestRow(t *testing.T, ts *testServer, path string, form url.Values) (string, url.Values) {
+	t.Helper()
+	all := path + "?" + form.Encode()
+	if !strings.Contains(all, "%7B") && !strings.Contains(all, "{") {
+		return path, form
+	}
+	ctx := context.Background()
+	sg := ts.opts.Suggest.(*suggest.Service)
+	pl := ts.opts.Polls.(*polls.Service)
+	r := map[string]string{}
+	if strings.Contains(all, "box") || strings.Contains(all, "ref") || strings.Contains(all, "token") || strings.Contains(all, "code") {
+		b, err := sg.CreateBox(ctx, "意见箱", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, item, err := sg.Submit(ctx, b.ID, "", "一条建议")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r["{box}"], r["{ref}"], r["{code}"] = b.ID, item.Ref, code
+		r["{token}"], r["{rtoken}"] = sg.FormToken(b.ID), sg.FormToken(receiptPurpose)
+	}
+	if strings.Contains(all, "poll") {
+		p, err := pl.Create(ctx, polls.Poll{Title: "团建", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
+			Owner: financeEd.ID, OwnerDept: "财务部", Questions: []polls.Question{{Text: "去哪", Kind: polls.Single, Options: []string{"山", "海"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r["{poll}"] = p.ID
+	}
+	for k, v := range r {
+		path = strings.ReplaceAll(path, k, v)
+		for f, vs := range form {
+			if vs[0] == k {
+				form.Set(f, v)
+			}
+		}
+	}
+	return path, form
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	tokenRE = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
+	codeRE  = regexp.MustCompile(`id="receipt-code">([0-9A-Z-]+)<`)
+)
+
+// Distinctive request details that must never be stored or logged.
+const (
+	anonAddr   = "203.0.113.77"
+	anonUA     = "AnonTestAgent/9.9 (distinct-ua-7f3a)"
+	anonCookie = "tracker-cookie-5e1d"
+)
+
+// anonSend makes a request from anonAddr with anonUA, a tracking cookie and
+// the session cookie tok (which the anonymous routes must ignore).
+func anonSend(ts *testServer, tok, method, target string, form url.Values) *httptest.ResponseRecorder {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	req.RemoteAddr = anonAddr + ":40001"
+	req.Header.Set("User-Agent", anonUA)
+	req.Header.Set("X-Forwarded-For", anonAddr)
+	ck := "tracker=" + anonCookie
+	if tok != "" {
+		ck += "; " + sessionCookiePlain + "=" + tok
+	}
+	req.Header.Set("Cookie", ck)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestAnonymitySubmitLeavesNoTrace submits through the whole HTTP stack
+// with a distinctive address, user agent and cookies, then reads every
+// object in the store and the captured logs: none of them, nor the exact
+// time, may appear anywhere.
+func TestAnonymitySubmitLeavesNoTrace(t *testing.T) {
+	var logs syncBuffer
+	ts := newTestServer(t, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	sg := ts.opts.Suggest.(*suggest.Service)
+	b, err := sg.CreateBox(ctx, "食堂意见箱", "说说你的想法", []string{"饭菜"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := ts.token // a signed-in employee's browser: the session must be ignored
+
+	rec := anonSend(ts, tok, http.MethodGet, "/s/"+b.ID+"?lang=en", nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Submit anonymously") {
+		t.Fatalf("form: %d\n%s", rec.Code, rec.Body.String())
+	}
+	m := tokenRE.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatal("no form token")
+	}
+	rec = anonSend(ts, tok, http.MethodPost, "/s/"+b.ID, url.Values{"token": {m[1]}, "category": {"饭菜"}, "body": {"希望增加素菜"}})
+	if rec.Code != 200 {
+		t.Fatalf("submit: %d\n%s", rec.Code, rec.Body.String())
+	}
+	code := codeRE.FindStringSubmatch(rec.Body.String())
+	if code == nil {
+		t.Fatalf("no receipt code:\n%s", rec.Body.String())
+	}
+	if strings.Contains(rec.Body.String(), employee.Name) {
+		t.Error("the anonymous page shows the signed-in user's name: the session was read")
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("receipt page Cache-Control %q", got)
+	}
+	rec = anonSend(ts, tok, http.MethodPost, "/s/receipt", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {code[1]}})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "希望增加素菜") {
+		t.Fatalf("lookup: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rec = anonSend(ts, tok, http.MethodPost, "/s/receipt/message", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {code[1]}, "message": {"补充一下"}})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "补充一下") {
+		t.Fatalf("message: %d\n%s", rec.Code, rec.Body.String())
+	}
+	for _, r := range []*httptest.ResponseRecorder{rec} {
+		if sc := r.Header().Values("Set-Cookie"); len(sc) > 0 {
+			t.Errorf("an anonymous route set cookies: %q", sc)
+		}
+	}
+
+	needles := []string{anonAddr, anonUA, "distinct-ua-7f3a", anonCookie, tok,
+		suggestClock.Format(time.RFC3339), suggestClock.Format("15:04:05"), strconv.FormatInt(suggestClock.Unix(), 10)}
+	n := 0
+	for obj, err := range ts.store.List(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, _, err := ts.store.Get(ctx, obj.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		if cerr := rc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		for _, s := range needles {
+			if s != tok && (strings.Contains(obj.Key, s) || bytes.Contains(body, []byte(s))) {
+				t.Errorf("object %s holds %q", obj.Key, s)
+			}
+		}
+		if strings.HasPrefix(obj.Key, "suggest/") && (bytes.Contains(body, []byte(employee.ID)) || bytes.Contains(body, []byte(tok))) {
+			t.Errorf("suggestion object %s names the signed-in user", obj.Key)
+		}
+	}
+	if n < 2 {
+		t.Fatalf("only %d objects in the store", n)
+	}
+	out := logs.String()
+	for _, s := range append(needles, "/s/") {
+		if strings.Contains(out, s) {
+			t.Errorf("logs hold %q:\n%s", s, out)
+		}
+	}
+}
+
+// TestReceiptFollowUpAndInbox: anonymous submit, the handler replies, the
+// submitter sees it with the code; a wrong code gets the one same answer.
+func TestReceiptFollowUpAndInbox(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+	sg := ts.opts.Suggest.(*suggest.Service)
+	adminTok := ts.signIn(admin)
+	csrf := ts.csrf(adminTok)
+
+	rec := ts.send(adminTok, http.MethodPost, "/suggest/boxes", nil, url.Values{csrfField: {csrf}, "title": {"行政意见箱"}, "categories": {"环境，设备"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create box: %d\n%s", rec.Code, rec.Body.String())
+	}
+	boxes, err := sg.Boxes(ctx)
+	if err != nil || len(boxes) != 1 || len(boxes[0].Categories) != 2 {
+		t.Fatalf("boxes %+v %v", boxes, err)
+	}
+	b := boxes[0]
+	rec = ts.send(adminTok, http.MethodGet, "/suggest/boxes", nil, nil)
+	if !strings.Contains(rec.Body.String(), "/s/"+b.ID) || !strings.Contains(rec.Body.String(), "/suggest/boxes/"+b.ID+"/qr") {
+		t.Fatalf("box page lacks the link or QR:\n%s", rec.Body.String())
+	}
+	rec = ts.send(adminTok, http.MethodGet, "/suggest/boxes/"+b.ID+"/qr", nil, nil)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("qr: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+
+	// A stale or missing form token is refused.
+	rec = anonSend(ts, "", http.MethodPost, "/s/"+b.ID, url.Values{"token": {"00"}, "body": {"x"}})
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("bad token: %d", rec.Code)
+	}
+	// Errors keep the input.
+	rec = anonSend(ts, "", http.MethodPost, "/s/"+b.ID, url.Values{"token": {sg.FormToken(b.ID)}, "body": {"  "}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请写下你的意见") {
+		t.Fatalf("empty body: %d", rec.Code)
+	}
+	rec = anonSend(ts, "", http.MethodPost, "/s/"+b.ID, url.Values{"token": {sg.FormToken(b.ID)}, "category": {"环境"}, "body": {"会议室太冷"}})
+	code := codeRE.FindStringSubmatch(rec.Body.String())
+	if rec.Code != 200 || code == nil {
+		t.Fatalf("submit: %d\n%s", rec.Code, rec.Body.String())
+	}
+
+	rec = ts.send(adminTok, http.MethodGet, "/suggest?status=received&category=%E7%8E%AF%E5%A2%83", nil, nil)
+	if !strings.Contains(rec.Body.String(), "会议室太冷") {
+		t.Fatalf("inbox:\n%s", rec.Body.String())
+	}
+	rec = ts.send(adminTok, http.MethodGet, "/suggest?status=adopted", nil, nil)
+	if strings.Contains(rec.Body.String(), "会议室太冷") {
+		t.Fatal("status filter let a received suggestion through")
+	}
+	items, err := sg.List(ctx, suggest.Filter{})
+	if err != nil || len(items) != 1 {
+		t.Fatal(items, err)
+	}
+	ref := items[0].Ref
+	rec = ts.send(adminTok, http.MethodPost, "/suggest/items/"+ref+"/reply", nil, url.Values{csrfField: {csrf}, "reply": {"已调高空调温度"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("reply: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rec = ts.send(adminTok, http.MethodPost, "/suggest/items/"+ref+"/publish", nil, url.Values{csrfField: {csrf}, "question": {"会议室温度"}, "answer": {"已调到 24 度"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("publish: %d\n%s", rec.Code, rec.Body.String())
+	}
+
+	rec = anonSend(ts, "", http.MethodPost, "/s/receipt", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {strings.ToLower(code[1])}})
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "已调高空调温度") || !strings.Contains(body, "已回复") || !strings.Contains(body, "处理团队") {
+		t.Fatalf("follow-up: %d\n%s", rec.Code, body)
+	}
+	if strings.Contains(body, admin.Name) {
+		t.Error("the follow-up page names the handler")
+	}
+	// The public answer is on the box page.
+	rec = anonSend(ts, "", http.MethodGet, "/s/"+b.ID, nil)
+	if !strings.Contains(rec.Body.String(), "已调到 24 度") {
+		t.Fatal("public answer missing from the box page")
+	}
+
+	// Wrong codes: one answer, the same page, whatever is wrong.
+	var first string
+	for i, c := range []string{"AAAA-BBBB-CCCC-DDDD-EEEE", "short", code[1][:len(code[1])-1] + "Z", ""} {
+		rec := anonSend(ts, "", http.MethodPost, "/s/receipt", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {c}})
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "没有找到与这个回执码对应的意见") {
+			t.Fatalf("wrong code %q: %d", c, rec.Code)
+		}
+		page := strings.ReplaceAll(rec.Body.String(), c, "")
+		if i == 0 {
+			first = page
+		} else if page != first {
+			t.Errorf("wrong code %q got a different page", c)
+		}
+	}
+
+	// CSV export: BOM, header, the row, no identities.
+	rec = ts.send(adminTok, http.MethodGet, "/suggest/export.csv?box="+b.ID, nil, nil)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("csv: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	out := rec.Body.String()
+	if !strings.HasPrefix(out, "\uFEFF") {
+		t.Fatal("csv without BOM")
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\uFEFF"))).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][1] != "行政意见箱" || rows[1][3] != "replied" {
+		t.Fatalf("csv rows %q %v", rows, err)
+	}
+
+	// The audit log names the handler for every action.
+	acts := auditActions(t, ts)
+	for _, want := range []string{"suggest.box.create", "suggest.reply", "suggest.publish", "suggest.export"} {
+		found := false
+		for _, a := range acts {
+			found = found || strings.HasPrefix(a, want+" "+admin.ID)
+		}
+		if !found {
+			t.Errorf("audit lacks %s: %v", want, acts)
+		}
+	}
+}
+
+// TestPollPages: the mode is stated before voting, a vote counts once,
+// results are SVG charts, managers see "not yet voted".
+func TestPollPages(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+	for _, u := range []struct{ id, dept string }{{employee.ID, employee.Department}, {"dev:s2", "销售部"}, {financeEd.ID, "财务部"}} {
+		prof := admin
+		prof.ID, prof.Department = u.id, u.dept
+		if _, err := ts.opts.Auth.Users.Touch(ctx, prof); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edTok := ts.signIn(financeEd)
+	form := url.Values{csrfField: {ts.csrf(edTok)}, "title": {"团建投票"}, "mode": {"named"}, "deadline": {testNow.Add(72 * time.Hour).Format(pollDeadlineLayout)},
+		"owner_dept": {"财务部"}, "dept": {"销售部", "财务部"},
+		"qtext0": {"去哪里"}, "qkind0": {"single"}, "qopts0": {"爬山\r\n海边"},
+		"qtext1": {"想说的"}, "qkind1": {"text"}}
+	rec := ts.send(edTok, http.MethodPost, "/polls", nil, form)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", rec.Code, rec.Body.String())
+	}
+	pollURL := rec.Header().Get("Location")
+
+	// A poll in the past or without questions keeps the input and says why.
+	bad := cloneValues(form)
+	bad.Set("deadline", "2000-01-01T00:00")
+	if rec := ts.send(edTok, http.MethodPost, "/polls", nil, bad); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "团建投票") {
+		t.Fatalf("past deadline: %d", rec.Code)
+	}
+
+	rec = ts.send(ts.token, http.MethodGet, pollURL, nil, nil)
+	if !strings.Contains(rec.Body.String(), "这是实名投票") || strings.Contains(rec.Body.String(), "/results") {
+		t.Fatalf("poll page (mode up front, no results before voting):\n%s", rec.Body.String())
+	}
+	if rec := ts.send(ts.token, http.MethodGet, pollURL+"/results", nil, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("results before voting: %d", rec.Code)
+	}
+	vote := url.Values{csrfField: {ts.csrf(ts.token)}, "q0": {"1"}, "q1": {"早点出发"}}
+	if rec := ts.send(ts.token, http.MethodPost, pollURL+"/vote", nil, vote); rec.Code != http.StatusSeeOther {
+		t.Fatalf("vote: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if rec := ts.send(ts.token, http.MethodPost, pollURL+"/vote", nil, vote); rec.Code != http.StatusConflict {
+		t.Fatalf("second vote: %d", rec.Code)
+	}
+	// Outside the audience: the poll does not exist for tech.
+	if rec := ts.send(ts.signIn(techEd), http.MethodGet, pollURL, nil, nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("outside the audience: %d", rec.Code)
+	}
+
+	rec = ts.send(edTok, http.MethodGet, pollURL+"/results", nil, nil)
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "早点出发") || !strings.Contains(body, employee.Name) || !strings.Contains(body, "/chart/0") {
+		t.Fatalf("results:\n%s", body)
+	}
+	// Not yet voted: 销售部 has 2 members, 1 voted; 财务部 1 member, 0 voted.
+	if !regexp.MustCompile(`销售部</td><td>2</td><td>1</td><td class="notvoted-n">1<`).MatchString(body) ||
+		!regexp.MustCompile(`财务部</td><td>1</td><td>0</td><td class="notvoted-n">1<`).MatchString(body) {
+		t.Fatalf("not-voted counts:\n%s", body)
+	}
+	rec = ts.send(edTok, http.MethodGet, pollURL+"/chart/0", nil, nil)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("chart: %d", rec.Code)
+	}
+	dec := xml.NewDecoder(rec.Body)
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("chart is not XML: %v", err)
+		}
+	}
+	if rec := ts.send(edTok, http.MethodGet, pollURL+"/chart/1", nil, nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("chart of a text question: %d", rec.Code)
+	}
+}
