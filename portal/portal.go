@@ -120,7 +120,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	}
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
 	a.files = files.New(a.store, a.index, log)
-	a.stories = stories.New(a.store, a.index, log, stories.Options{})
+	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
 	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store); err != nil {

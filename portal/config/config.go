@@ -53,6 +53,9 @@ type Config struct {
 	SecretKey string // HMAC key for sign-in state (≥32 bytes); random per start when empty with dev
 	RolesFile string // YAML mapping of users and groups to roles and departments
 
+	// ReportsToHide is how many distinct reports hide a story until a moderator looks.
+	ReportsToHide int
+
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 
@@ -130,6 +133,7 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.BaseURL, "base-url", env.str("BASE_URL", ""), "public URL of the portal, e.g. https://jinnang.example.com (required for wecom and oidc)")
 	fs.StringVar(&c.SecretKey, "secret-key", env.secret("SECRET_KEY"), "at least 32 bytes shared by all portal processes, signs sign-in state (or JINNANG_SECRET_KEY_FILE)")
 	fs.StringVar(&c.RolesFile, "roles-file", env.str("ROLES_FILE", ""), "YAML file mapping users and IdP groups to roles and departments")
+	fs.IntVar(&c.ReportsToHide, "reports-to-hide", env.int("REPORTS_TO_HIDE", 3), "distinct reports that hide a story until a moderator decides")
 	fs.DurationVar(&c.SessionIdle, "session-idle", env.duration("SESSION_IDLE", 12*time.Hour), "a session ends after this long without activity")
 	fs.DurationVar(&c.SessionAbsolute, "session-absolute", env.duration("SESSION_ABSOLUTE", 7*24*time.Hour), "a session ends this long after sign-in")
 	fs.StringVar(&c.WeComCorpID, "wecom-corp-id", env.str("WECOM_CORP_ID", ""), "企业微信 corpid")
@@ -316,6 +320,9 @@ func (c Config) validateAuth(bad func(string, ...any)) {
 	default:
 		bad("auth %q: use dev, wecom, oidc or header", c.Auth)
 	}
+	if c.ReportsToHide < 1 || c.ReportsToHide > 100 {
+		bad("reports-to-hide must be between 1 and 100")
+	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		bad("session-idle and session-absolute must be positive, idle ≤ absolute")
 	}
@@ -382,6 +389,19 @@ func (e *envReader) bool(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+func (e *envReader) int(name string, def int) int {
+	v := e.get("JINNANG_" + name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("JINNANG_%s=%q is not a whole number", name, v))
+		return def
+	}
+	return n
 }
 
 func (e *envReader) duration(name string, def time.Duration) time.Duration {

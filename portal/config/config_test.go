@@ -17,7 +17,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Command != CmdServe || c.Addr != "localhost:8080" || c.StoreBackend() != "disk" ||
-		c.IndexBackend() != "bleve" || !c.Seed || c.ShutdownTimeout != 15*time.Second {
+		c.IndexBackend() != "bleve" || !c.Seed || c.ShutdownTimeout != 15*time.Second || c.ReportsToHide != 3 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -88,6 +88,8 @@ func TestLoadRejects(t *testing.T) {
 		{"bad proxy", []string{"-trusted-proxies", "nonsense"}, nil, `"nonsense" is not an address or CIDR`},
 		{"http base url", []string{"-base-url", "http://j.example.com"}, nil, "must use https"},
 		{"idle above absolute", []string{"-session-idle", "48h", "-session-absolute", "24h"}, nil, "idle ≤ absolute"},
+		{"reports to hide zero", []string{"-reports-to-hide", "0"}, nil, "reports-to-hide must be between 1 and 100"},
+		{"reports to hide env", nil, map[string]string{"JINNANG_REPORTS_TO_HIDE": "three"}, `JINNANG_REPORTS_TO_HIDE="three" is not a whole number`},
 		{"missing secret file", nil, map[string]string{"JINNANG_MEILI_KEY_FILE": "/nonexistent/key"}, "JINNANG_MEILI_KEY_FILE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
