@@ -2,15 +2,14 @@ package points
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // maxRecord bounds a profile or post marker read.
@@ -71,24 +70,11 @@ func PostsSource(st store.Store, kinds ...string) Source {
 	}
 }
 
+// readJSON reads a small record; one removed meanwhile leaves v empty.
 func readJSON(ctx context.Context, st store.Store, key string, v any) error {
-	rc, _, err := st.Get(ctx, key)
+	_, err := record.Read(ctx, st, key, v, maxRecord)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // removed meanwhile: v stays empty
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(b) > maxRecord {
-		return fmt.Errorf("read %s: larger than %d bytes", key, maxRecord)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
-	}
-	return nil
+	return err
 }
