@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -118,6 +119,8 @@ type Service struct {
 	store store.Store
 	index index.Index
 	log   *slog.Logger
+	// outbox queues files whose index write failed.
+	outbox *outbox.Outbox
 	// counters serialises download-counter increments within the process, so
 	// only other processes make the conditional writes retry.
 	counters [lockStripes]sync.Mutex
@@ -125,7 +128,7 @@ type Service struct {
 
 // New returns a Service over the given ports.
 func New(st store.Store, ix index.Index, log *slog.Logger) *Service {
-	return &Service{store: st, index: ix, log: log}
+	return &Service{store: st, index: ix, log: log, outbox: outbox.New(st, outboxPrefix)}
 }
 
 func newID() string {
@@ -257,7 +260,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	}
 	if err := s.index.Delete(ctx, docID(id)); err != nil {
 		s.log.Warn("index delete failed; queued in outbox", "file", id, "err", err)
-		if oerr := s.enqueue(ctx, id); oerr != nil {
+		if oerr := s.outbox.Add(ctx, id); oerr != nil {
 			return fmt.Errorf("unindex file %q: %w (and outbox: %v)", id, err, oerr)
 		}
 	}

@@ -3,13 +3,11 @@ package files
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/jinnang/jinnang/portal/extract"
 	"github.com/jinnang/jinnang/portal/index"
@@ -38,7 +36,7 @@ func textKey(id string, n int) string { return fmt.Sprintf("%stext/v%d.txt", fil
 func (s *Service) indexFile(ctx context.Context, f *File) error {
 	if err := s.index.Upsert(ctx, s.toDoc(ctx, f)); err != nil {
 		s.log.Warn("index write failed; queued in outbox", "file", f.ID, "err", err)
-		if oerr := s.enqueue(ctx, f.ID); oerr != nil {
+		if oerr := s.outbox.Add(ctx, f.ID); oerr != nil {
 			return fmt.Errorf("index file %q: %w (and outbox: %v)", f.ID, err, oerr)
 		}
 	}
@@ -131,46 +129,10 @@ func (s *Service) extract(ctx context.Context, v Version) (string, error) {
 	return extract.Text(ctx, tmp, n, v.MediaType, extract.DefaultLimits())
 }
 
-type outboxRecord struct {
-	Op string    `json:"op"` // "sync": make the index match the store for this file
-	ID string    `json:"id"`
-	At time.Time `json:"at"`
-}
-
-func (s *Service) enqueue(ctx context.Context, id string) error {
-	b, err := json.Marshal(outboxRecord{Op: "sync", ID: id, At: time.Now().UTC()})
-	if err != nil {
-		return err
-	}
-	// One record per file: replay reads the current record from the store,
-	// so a later failure for the same file just overwrites this one.
-	_, err = s.store.Put(ctx, outboxKey(id), bytes.NewReader(b),
-		store.PutOptions{ContentType: "application/json", Size: int64(len(b))})
-	return err
-}
-
 // ReplayOutbox brings the index entries of files whose index write failed
 // earlier in line with the store. It returns how many records it cleared.
 func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
-	done := 0
-	for obj, err := range s.store.List(ctx, outboxPrefix) {
-		if err != nil {
-			return done, fmt.Errorf("list file outbox: %w", err)
-		}
-		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
-		if validID(id) {
-			if err := s.reindexOne(ctx, id); err != nil {
-				return done, fmt.Errorf("replay file %q: %w", id, err)
-			}
-		} else {
-			s.log.Warn("dropping malformed file outbox record", "key", obj.Key)
-		}
-		if err := s.store.Delete(ctx, obj.Key); err != nil {
-			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
-		}
-		done++
-	}
-	return done, nil
+	return s.outbox.Replay(ctx, validID, s.reindexOne, s.log)
 }
 
 func (s *Service) reindexOne(ctx context.Context, id string) error {

@@ -3,7 +3,6 @@ package packs
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -54,13 +54,15 @@ type Service struct {
 	md    *markdown.Renderer
 	log   *slog.Logger
 
+	outbox *outbox.Outbox
+
 	mu    sync.Mutex
 	cache map[string]*Pack // slug → rendered pack, valid while its ETag matches
 }
 
 // New returns a Service over the given ports.
 func New(st store.Store, ix index.Index, md *markdown.Renderer, log *slog.Logger) *Service {
-	return &Service{store: st, index: ix, md: md, log: log, cache: make(map[string]*Pack)}
+	return &Service{store: st, index: ix, md: md, log: log, cache: make(map[string]*Pack), outbox: outbox.New(st, outboxPrefix)}
 }
 
 // Get returns the rendered pack. Rendering happens once per object ETag; later
@@ -196,7 +198,7 @@ func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.
 	s.remember(p)
 	if err := s.index.Upsert(ctx, toDoc(slug, doc)); err != nil {
 		s.log.Warn("index write failed; queued in outbox", "pack", slug, "err", err)
-		if oerr := s.enqueue(ctx, slug); oerr != nil {
+		if oerr := s.outbox.Add(ctx, slug); oerr != nil {
 			return p, fmt.Errorf("index pack %q: %w (and outbox: %v)", slug, err, oerr)
 		}
 	}
@@ -212,42 +214,10 @@ func toDoc(slug string, d markdown.Document) index.Doc {
 	}
 }
 
-type outboxRecord struct {
-	Op   string    `json:"op"` // "upsert"
-	Slug string    `json:"slug"`
-	At   time.Time `json:"at"`
-}
-
-func (s *Service) enqueue(ctx context.Context, slug string) error {
-	b, err := json.Marshal(outboxRecord{Op: "upsert", Slug: slug, At: time.Now().UTC()})
-	if err != nil {
-		return err
-	}
-	// One record per slug: a later failure for the same pack overwrites it, and
-	// replay always reads the current pack from the store.
-	_, err = s.store.Put(ctx, outboxPrefix+slug+".json", bytes.NewReader(b),
-		store.PutOptions{ContentType: "application/json", Size: int64(len(b))})
-	return err
-}
-
 // ReplayOutbox indexes the packs whose index write failed earlier. It returns
 // how many records it cleared.
 func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
-	done := 0
-	for obj, err := range s.store.List(ctx, outboxPrefix) {
-		if err != nil {
-			return done, fmt.Errorf("list outbox: %w", err)
-		}
-		slug := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
-		if err := s.reindexOne(ctx, slug); err != nil {
-			return done, fmt.Errorf("replay %q: %w", slug, err)
-		}
-		if err := s.store.Delete(ctx, obj.Key); err != nil {
-			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
-		}
-		done++
-	}
-	return done, nil
+	return s.outbox.Replay(ctx, ValidSlug, s.reindexOne, s.log)
 }
 
 func (s *Service) reindexOne(ctx context.Context, slug string) error {

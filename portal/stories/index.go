@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/points"
@@ -46,7 +45,7 @@ func (s *Service) sync(ctx context.Context, st *Story) error {
 		return nil
 	}
 	s.log.Warn("index write failed; queued in outbox", "story", st.ID, "err", err)
-	if oerr := s.putJSON(ctx, outboxPrefix+st.ID+".json", queueEntry{ID: st.ID, At: time.Now().UTC()}, store.PutOptions{}); oerr != nil {
+	if oerr := s.outbox.Add(ctx, st.ID); oerr != nil {
 		return fmt.Errorf("index story %q: %w (and outbox: %v)", st.ID, err, oerr)
 	}
 	return nil
@@ -55,34 +54,22 @@ func (s *Service) sync(ctx context.Context, st *Story) error {
 // ReplayOutbox brings the index entries of stories whose index write failed
 // earlier in line with the store. It returns how many records it cleared.
 func (s *Service) ReplayOutbox(ctx context.Context) (int, error) {
-	done := 0
-	for obj, err := range s.store.List(ctx, outboxPrefix) {
-		if err != nil {
-			return done, fmt.Errorf("list story outbox: %w", err)
-		}
-		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, outboxPrefix), ".json")
-		if ValidID(id) {
-			st, err := s.Get(ctx, id)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				err = s.index.Delete(ctx, docID(id))
-			case err == nil && st.Visible():
-				err = s.index.Upsert(ctx, toDoc(st))
-			case err == nil:
-				err = s.index.Delete(ctx, docID(id))
-			}
-			if err != nil {
-				return done, fmt.Errorf("replay story %q: %w", id, err)
-			}
-		} else {
-			s.log.Warn("dropping malformed story outbox record", "key", obj.Key)
-		}
-		if err := s.store.Delete(ctx, obj.Key); err != nil {
-			return done, fmt.Errorf("clear outbox %q: %w", obj.Key, err)
-		}
-		done++
+	return s.outbox.Replay(ctx, ValidID, s.syncID, s.log)
+}
+
+// syncID makes the index entry of story id match the store.
+func (s *Service) syncID(ctx context.Context, id string) error {
+	st, err := s.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return s.index.Delete(ctx, docID(id))
+	case err != nil:
+		return err
+	case st.Visible():
+		return s.index.Upsert(ctx, toDoc(st))
+	default:
+		return s.index.Delete(ctx, docID(id))
 	}
-	return done, nil
 }
 
 // ids lists the IDs of every story record in the store.

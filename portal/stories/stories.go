@@ -39,6 +39,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -170,6 +171,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	autoHide int
+	outbox   *outbox.Outbox // stories whose index write failed
 }
 
 // Options tune a Service.
@@ -182,7 +184,7 @@ type Options struct {
 
 // New returns a Service over the given ports.
 func New(st store.Store, ix index.Index, log *slog.Logger, opts Options) *Service {
-	s := &Service{store: st, index: ix, log: log, now: opts.Now, autoHide: opts.AutoHide}
+	s := &Service{store: st, index: ix, log: log, now: opts.Now, autoHide: opts.AutoHide, outbox: outbox.New(st, outboxPrefix)}
 	if s.now == nil {
 		s.now = time.Now
 	}
