@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/suggest"
@@ -425,5 +426,25 @@ func TestPollPages(t *testing.T) {
 	}
 	if rec := ts.send(edTok, http.MethodGet, pollURL+"/chart/1", nil, nil); rec.Code != http.StatusNotFound {
 		t.Fatalf("chart of a text question: %d", rec.Code)
+	}
+}
+
+// The inbox link shows to those who handle suggestions: admins and editors
+// of 人力资源部, not other employees or editors.
+func TestSuggestInboxNavLink(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, tc := range []struct {
+		user auth.User
+		want bool
+	}{
+		{auth.User{ID: "dev:a", Name: "管理员", Admin: true}, true},
+		{auth.User{ID: "dev:hr", Name: "人事", Department: "人力资源部", EditorOf: []string{"人力资源部"}}, true},
+		{auth.User{ID: "dev:fin", Name: "财务", Department: "财务部", EditorOf: []string{"财务部"}}, false},
+		{auth.User{ID: "dev:e", Name: "员工", Department: "人力资源部"}, false},
+	} {
+		rec := ts.send(ts.signIn(tc.user), "GET", "/", nil, nil)
+		if got := strings.Contains(rec.Body.String(), `href="/suggest"`); got != tc.want {
+			t.Errorf("%s: inbox link shown = %v, want %v", tc.user.Name, got, tc.want)
+		}
 	}
 }

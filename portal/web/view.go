@@ -36,6 +36,8 @@ type base struct {
 	FilesOn bool
 	// StoriesOn and PointsOn show the story feed and the leaderboard.
 	StoriesOn, PointsOn bool
+	// SuggestInbox shows the suggestion inbox to those who handle it.
+	SuggestInbox bool
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -58,6 +60,7 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 	}
 	if sess, _ := sessionOf(c); sess != nil {
 		b.User, b.CSRF = &sess.User, sess.CSRF
+		b.SuggestInbox = s.suggest != nil && canHandleSuggestions(b.User)
 		if h, err := json.Marshal(map[string]string{csrfHeader: sess.CSRF}); err == nil {
 			b.HXHeaders = string(h)
 		}
