@@ -11,7 +11,15 @@
 //
 //	suggest/boxes/<id>.json               a box (title, intro, categories)
 //	suggest/items/<ref>.json              a suggestion; ref = hex HMAC(key, code)
+//	suggest/images/<ref>/<n>.jpg          image n of a suggestion (re-encoded, no metadata)
+//	suggest/images/<ref>/<n>-thumb.jpg    its 360 px thumbnail
 //	suggest/answers/<box>/<date>-<r>.json a public answer (公开回复) of a box
+//
+// Images live in their suggestion's key space: only the handling team (who
+// list refs) and the holder of the receipt code (whose code gives the ref)
+// reach them. They arrive already re-encoded by package images, so no
+// original upload, EXIF, GPS or camera detail is ever stored, and their
+// names carry a position only.
 package suggest
 
 import (
@@ -32,6 +40,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -123,6 +132,7 @@ type Suggestion struct {
 	Status   Status    `json:"status"`
 	Thread   []Message `json:"thread,omitempty"`
 	AnswerID string    `json:"answer,omitempty"` // the public answer made of it
+	Images   []Image   `json:"images,omitempty"` // attached images, in order
 
 	Salt []byte `json:"salt"` // argon2id salt, per record
 	Hash []byte `json:"hash"` // argon2id(code, salt)
@@ -355,8 +365,10 @@ func (s *Service) Boxes(ctx context.Context) ([]Box, error) {
 }
 
 // Submit drops a suggestion into a box and returns its receipt code (shown
-// once, never stored) and the record.
-func (s *Service) Submit(ctx context.Context, boxID, category, body string) (string, *Suggestion, error) {
+// once, never stored) and the record. imgs (at most MaxImages) are images
+// already processed by images.Process: they are stored before the record,
+// under its ref, and removed again when the record cannot be written.
+func (s *Service) Submit(ctx context.Context, boxID, category, body string, imgs ...images.Result) (string, *Suggestion, error) {
 	b, err := s.Box(ctx, boxID)
 	if err != nil {
 		return "", nil, err
@@ -371,6 +383,9 @@ func (s *Service) Submit(ctx context.Context, boxID, category, body string) (str
 	if category != "" && !slices.Contains(b.Categories, category) {
 		return "", nil, fmt.Errorf("%w: box %s has no category %q", ErrInvalid, boxID, category)
 	}
+	if err := checkImages(imgs); err != nil {
+		return "", nil, err
+	}
 	today := s.today()
 	sg := &Suggestion{Box: boxID, Category: category, Body: body, Date: today, Updated: today, Status: StatusReceived, KDF: s.kdf}
 	for range updateAttempts {
@@ -379,11 +394,22 @@ func (s *Service) Submit(ctx context.Context, boxID, category, body string) (str
 		_, _ = rand.Read(sg.Salt) // crypto/rand.Read never returns an error
 		sg.Hash = s.kdf.hash(code, sg.Salt)
 		sg.Ref = s.ref(code)
-		_, err := writeJSON(ctx, s.st, itemPrefix+sg.Ref+".json", sg, store.PutOptions{IfNoneMatch: true})
-		if errors.Is(err, store.ErrPrecondition) {
-			continue // 100 random bits collided: practically never
-		}
+		stored, written, err := s.putImages(ctx, sg.Ref, imgs)
 		if err != nil {
+			if errors.Is(err, store.ErrPrecondition) && !errors.Is(err, errDiscard) {
+				continue // the ref is taken: practically never
+			}
+			return "", nil, fmt.Errorf("suggest: submit to %s: %w", boxID, err)
+		}
+		sg.Images = stored
+		_, err = writeJSON(ctx, s.st, itemPrefix+sg.Ref+".json", sg, store.PutOptions{IfNoneMatch: true})
+		if err != nil {
+			if derr := s.discard(ctx, written); derr != nil {
+				return "", nil, fmt.Errorf("suggest: submit to %s: %w", boxID, errors.Join(err, derr))
+			}
+			if errors.Is(err, store.ErrPrecondition) {
+				continue // 100 random bits collided: practically never
+			}
 			return "", nil, fmt.Errorf("suggest: submit to %s: %w", boxID, err)
 		}
 		return FormatCode(code), sg, nil

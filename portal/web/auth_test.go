@@ -316,9 +316,9 @@ func TestRoleTable(t *testing.T) {
 		{"POST", "/admin/departments", url.Values{"name": {"法务部"}}, [6]outcome{L, D, D, D, D, A}},
 		{"GET", "/admin/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/edit", nil, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/admin/departments/%E8%B4%A2%E5%8A%A1%E9%83%A8/edit", url.Values{"intro": {"新介绍"}, "etag": {"{detag}"}}, [6]outcome{L, D, D, D, D, A}},
-		// Suggestion boxes and polls: {box}, {ref}, {poll}, {token} and
-		// {code} are filled by prepareSuggestRow. The /s/ routes are
-		// anonymous: every role gets the same answer (their POSTs answer
+		// Suggestion boxes and polls: {box}, {ref} (with one image), {poll},
+		// {token} and {code} are filled by prepareSuggestRow. The /s/ routes
+		// are anonymous: every role gets the same answer (their POSTs answer
 		// 200 with a page, never a redirect, and are tested in suggest_test.go).
 		{"GET", "/s/{box}", nil, [6]outcome{A, A, A, A, A, A}},
 		{"GET", "/s/receipt", nil, [6]outcome{A, A, A, A, A, A}},
@@ -329,6 +329,8 @@ func TestRoleTable(t *testing.T) {
 		{"POST", "/suggest/boxes", url.Values{"title": {"食堂"}}, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/suggest/boxes/{box}/closed", url.Values{"closed": {"1"}}, [6]outcome{L, D, D, D, D, A}},
 		{"GET", "/suggest/items/{ref}", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/items/{ref}/img/1", nil, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/suggest/items/{ref}/thumb/1", nil, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/suggest/items/{ref}/reply", url.Values{"reply": {"收到"}}, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/suggest/items/{ref}/status", url.Values{"status": {"processing"}}, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/suggest/items/{ref}/publish", url.Values{"answer": {"已处理"}}, [6]outcome{L, D, D, D, D, A}},

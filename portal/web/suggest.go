@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/images"
+	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/suggest"
 )
 
@@ -31,8 +34,13 @@ type Suggest interface {
 	Boxes(ctx context.Context) ([]suggest.Box, error)
 	// SetClosed closes or reopens a box.
 	SetClosed(ctx context.Context, id string, closed bool) (*suggest.Box, error)
-	// Submit stores an anonymous suggestion and returns its receipt code.
-	Submit(ctx context.Context, box, category, body string) (string, *suggest.Suggestion, error)
+	// Submit stores an anonymous suggestion with its processed images and
+	// returns its receipt code.
+	Submit(ctx context.Context, box, category, body string, imgs ...images.Result) (string, *suggest.Suggestion, error)
+	// Image opens an image of a suggestion or its thumbnail (handling team).
+	Image(ctx context.Context, ref string, n int, thumb bool) (io.ReadCloser, store.Object, error)
+	// Thumbnail returns the bytes of an image's thumbnail.
+	Thumbnail(ctx context.Context, ref string, n int) ([]byte, error)
 	// Lookup finds the suggestion of a receipt code.
 	Lookup(ctx context.Context, code string) (*suggest.Suggestion, error)
 	// FollowUp adds a submitter message, proven by the receipt code.
@@ -93,7 +101,7 @@ func (s *server) suggestRoutes(e *echo.Echo, get, write func(string, echo.Handle
 	e.POST("/s/receipt", s.receiptLookup)
 	e.POST("/s/receipt/message", s.receiptMessage)
 	e.Match(getHead, "/s/:box", s.boxForm)
-	e.POST("/s/:box", s.submitSuggestion)
+	e.POST("/s/:box", s.submitSuggestion, maxBody(suggestBodyLimit)) // streams its images
 
 	get("/suggest", s.suggestInbox, requireSuggestHandler)
 	get("/suggest/export.csv", s.suggestExport, requireSuggestHandler)
@@ -102,6 +110,8 @@ func (s *server) suggestRoutes(e *echo.Echo, get, write func(string, echo.Handle
 	write("/suggest/boxes/:box/closed", s.closeBox, requireAdmin)
 	get("/suggest/boxes/:box/qr", s.boxQR, requireSuggestHandler)
 	get("/suggest/items/:ref", s.suggestItem, requireSuggestHandler)
+	get("/suggest/items/:ref/img/:n", s.suggestImage, requireSuggestHandler)
+	get("/suggest/items/:ref/thumb/:n", s.suggestImage, requireSuggestHandler)
 	write("/suggest/items/:ref/reply", s.replySuggestion, requireSuggestHandler)
 	write("/suggest/items/:ref/status", s.statusSuggestion, requireSuggestHandler)
 	write("/suggest/items/:ref/publish", s.publishSuggestion, requireSuggestHandler)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/qr"
+	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/suggest"
 )
 
@@ -292,4 +294,40 @@ func (s *server) publishSuggestion(c echo.Context) error {
 	}
 	s.record(c, audit.Entry{Actor: userOf(c).ID, Action: "suggest.publish", Target: "suggestion:" + v.Item.Ref[:12], Detail: "answer:" + a.ID})
 	return c.Redirect(http.StatusSeeOther, v.Base)
+}
+
+// suggestImageCache is the Cache-Control of a suggestion's images: kept in
+// the handler's own browser only, and checked with the server (a cheap 304)
+// on every use, so a handler who loses the role loses the images too.
+const suggestImageCache = "private, no-cache"
+
+// suggestImage is GET /suggest/items/:ref/img/:n and /thumb/:n (handling
+// team only): a re-encoded JPEG without metadata, never sniffed.
+func (s *server) suggestImage(c echo.Context) error {
+	ctx := c.Request().Context()
+	sg, err := s.suggest.Get(ctx, c.Param("ref"))
+	if err != nil {
+		return fmt.Errorf("suggestion image: %w", err)
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > len(sg.Images) {
+		return fmt.Errorf("suggestion %s image %q: %w", sg.Ref[:12], c.Param("n"), store.ErrNotFound)
+	}
+	thumb := strings.Contains(c.Path(), "/thumb/")
+	rc, obj, err := s.suggest.Image(ctx, sg.Ref, n, thumb)
+	if err != nil {
+		return fmt.Errorf("suggestion image: %w", err)
+	}
+	defer rc.Close()
+	h := c.Response().Header()
+	h.Set("Cache-Control", suggestImageCache)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", "inline")
+	etag := `"` + obj.ETag + `"`
+	h.Set("ETag", etag)
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	return c.Stream(http.StatusOK, "image/jpeg", rc)
 }

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"unicode/utf8"
@@ -23,15 +26,17 @@ const receiptPurpose = "receipt"
 // boxView is the data of the anonymous suggestion form.
 type boxView struct {
 	base
-	Box      *suggest.Box
-	Answers  []suggest.Answer
-	Action   string
-	Token    string
-	Category string
-	Body     string
-	Errors   map[string]string
-	MaxBody  int
-	Receipt  string // the follow-up page, with the language
+	Box       *suggest.Box
+	Answers   []suggest.Answer
+	Action    string
+	Token     string
+	Category  string
+	Body      string
+	Errors    map[string]string
+	MaxBody   int
+	MaxImages int
+	MaxMB     int
+	Receipt   string // the follow-up page, with the language
 }
 
 // receiptView is the page that shows a fresh receipt code, once.
@@ -39,6 +44,7 @@ type receiptView struct {
 	base
 	Box     *suggest.Box
 	Code    string
+	Images  int // images attached
 	Receipt string
 	BoxURL  string
 }
@@ -57,6 +63,15 @@ type followView struct {
 	Message    string
 	MsgError   string
 	MaxMessage int
+	// Thumbs are the 360 px thumbnails of the suggestion's images as data:
+	// URIs, so no image URL can carry or stand for the receipt code.
+	Thumbs []inlineImage
+}
+
+// inlineImage is an image shown inline: its number and a data: URI.
+type inlineImage struct {
+	N   int
+	Src template.URL
 }
 
 // anonPage prepares an anonymous response: nothing cached, nowhere shared.
@@ -83,7 +98,7 @@ func (s *server) newBoxView(c echo.Context, b *suggest.Box) (boxView, error) {
 	}
 	v := boxView{base: s.newBase(c, l, "suggest.box.title", b.Title), Box: b, Answers: answers,
 		Action: withLang(anonPrefix+b.ID, l), Token: s.suggest.FormToken(b.ID), Errors: map[string]string{},
-		MaxBody: suggest.MaxBody, Receipt: withLang(anonPrefix+"receipt", l)}
+		MaxBody: suggest.MaxBody, MaxImages: suggest.MaxImages, MaxMB: imageMaxBytes >> 20, Receipt: withLang(anonPrefix+"receipt", l)}
 	return v, nil
 }
 
@@ -101,35 +116,41 @@ func (s *server) boxForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, pageSuggestBox, tmplContent, v)
 }
 
-// submitSuggestion is POST /s/:box: store the suggestion and show its
-// receipt code once (in the page, never in a URL).
+// submitSuggestion is POST /s/:box: store the suggestion (and its images,
+// re-encoded without metadata) and show its receipt code once (in the page,
+// never in a URL). Errors keep the text; images must be chosen again.
 func (s *server) submitSuggestion(c echo.Context) error {
 	b, err := s.anonBox(c)
 	if err != nil {
 		return err
 	}
-	if !s.suggest.CheckFormToken(b.ID, c.FormValue("token")) {
-		return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: errors.New("anonymous form token missing or stale")}
+	f, err := s.readSuggestForm(c, b)
+	if err != nil {
+		return err
 	}
 	v, err := s.newBoxView(c, b)
 	if err != nil {
 		return err
 	}
 	l := v.Lang
-	v.Body, v.Category = suggest.CleanText(c.FormValue("body")), c.FormValue("category")
+	v.Body, v.Category = suggest.CleanText(f.body), f.category
 	anonPage(c)
 	switch n := utf8.RuneCountInString(v.Body); {
 	case b.Closed:
 		v.Errors["body"] = mustT(l, "suggest.closed")
 	case n == 0:
 		v.Errors["body"] = mustT(l, "suggest.body.missing")
-	case n > suggest.MaxBody:
+	case n > suggest.MaxBody || f.bodyTooLong:
 		v.Errors["body"] = mustT(l, "suggest.body.long", suggest.MaxBody)
 	}
-	if len(v.Errors) > 0 {
-		return s.render(c, http.StatusUnprocessableEntity, pageSuggestBox, tmplContent, v)
+	status := http.StatusUnprocessableEntity
+	if f.imgErr != "" {
+		v.Errors[imagesField], status = f.imgErr, f.imgStatus
 	}
-	code, _, err := s.suggest.Submit(c.Request().Context(), b.ID, v.Category, v.Body)
+	if len(v.Errors) > 0 {
+		return s.render(c, status, pageSuggestBox, tmplContent, v)
+	}
+	code, sg, err := s.suggest.Submit(c.Request().Context(), b.ID, v.Category, v.Body, f.images...)
 	switch {
 	case errors.Is(err, suggest.ErrInvalid):
 		v.Errors["category"] = mustT(l, "suggest.category.invalid")
@@ -140,7 +161,7 @@ func (s *server) submitSuggestion(c echo.Context) error {
 	case err != nil:
 		return fmt.Errorf("submit a suggestion: %w", err)
 	}
-	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code,
+	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code, Images: len(sg.Images),
 		Receipt: withLang(anonPrefix+"receipt", l), BoxURL: withLang(anonPrefix+b.ID, l)}
 	rv.SwitchURL = "" // switching language would lose the code shown once
 	return s.render(c, http.StatusOK, pageSuggestReceipt, tmplContent, rv)
@@ -215,7 +236,32 @@ func (s *server) showFollow(c echo.Context, v followView, code string, sg *sugge
 		return fmt.Errorf("receipt follow-up: %w", err)
 	}
 	v.Box = b
+	if v.Thumbs, err = s.inlineThumbs(c, sg); err != nil {
+		return fmt.Errorf("receipt follow-up: %w", err)
+	}
 	return s.render(c, http.StatusOK, pageSuggestFollow, tmplContent, v)
+}
+
+// inlineThumbs reads the thumbnails of sg's images as data: URIs (the CSP
+// allows img-src data:). The submitter sees their images this way only:
+// there is no anonymous image route that a code, a ref or a guess opens.
+func (s *server) inlineThumbs(c echo.Context, sg *suggest.Suggestion) ([]inlineImage, error) {
+	var out []inlineImage
+	for _, im := range sg.Images {
+		b, err := s.suggest.Thumbnail(c.Request().Context(), sg.Ref, im.N)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // being written or removed: show the others
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) {
+			return nil, fmt.Errorf("thumbnail %d of a suggestion is not a JPEG", im.N)
+		}
+		// Base64 of our own re-encoded JPEG: no character of it can leave the attribute.
+		out = append(out, inlineImage{N: im.N, Src: template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(b))})
+	}
+	return out, nil
 }
 
 // boxLink is the absolute address of a box's anonymous form.

@@ -3,13 +3,16 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/xml"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/suggest"
@@ -60,7 +64,11 @@ func prepareSuggestRow(t *testing.T, ts *testServer, path string, form url.Value
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, item, err := sg.Submit(ctx, b.ID, "", "一条建议")
+		img, err := images.Process(bytes.NewReader(pngBytes(t)), imageLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, item, err := sg.Submit(ctx, b.ID, "", "一条建议", *img)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +132,18 @@ func anonSend(ts *testServer, tok, method, target string, form url.Values) *http
 		body = strings.NewReader(form.Encode())
 	}
 	req := httptest.NewRequest(method, target, body)
+	anonHeaders(req, tok)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	return rec
+}
+
+// anonHeaders makes req come from anonAddr with anonUA, a tracking cookie
+// and the session cookie tok.
+func anonHeaders(req *http.Request, tok string) {
 	req.RemoteAddr = anonAddr + ":40001"
 	req.Header.Set("User-Agent", anonUA)
 	req.Header.Set("X-Forwarded-For", anonAddr)
@@ -132,12 +152,65 @@ func anonSend(ts *testServer, tok, method, target string, form url.Values) *http
 		ck += "; " + sessionCookiePlain + "=" + tok
 	}
 	req.Header.Set("Cookie", ck)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+}
+
+// anonPart is one part of an anonymous multipart form, in order; a part
+// with a file name is a file.
+type anonPart struct {
+	name, file string
+	body       []byte
+}
+
+// anonMultipart posts a multipart form like a phone's browser, from anonAddr.
+func anonMultipart(ts *testServer, tok, target string, parts ...anonPart) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, p := range parts {
+		var w io.Writer
+		var err error
+		if p.file != "" {
+			w, err = mw.CreateFormFile(p.name, p.file)
+		} else {
+			w, err = mw.CreateFormField(p.name)
+		}
+		if err == nil {
+			_, err = w.Write(p.body)
+		}
+		if err != nil {
+			ts.t.Fatal(err)
+		}
 	}
+	if err := mw.Close(); err != nil {
+		ts.t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, target, &b)
+	anonHeaders(req, tok)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
 	rec := httptest.NewRecorder()
 	ts.ServeHTTP(rec, req)
 	return rec
+}
+
+// text is a text part of a multipart form.
+func text(name, value string) anonPart { return anonPart{name: name, body: []byte(value)} }
+
+// exifWindows are the 24-byte windows of the EXIF segment of a JPEG
+// (camera model, GPS IFD, date) that are not mostly zeros: none may be
+// found in a stored object.
+func exifWindows(t *testing.T, jpg []byte) [][]byte {
+	t.Helper()
+	if len(jpg) < 6 || jpg[2] != 0xFF || jpg[3] != 0xE1 {
+		t.Fatal("test image does not start with an APP1 segment")
+	}
+	app1 := jpg[4 : 4+int(binary.BigEndian.Uint16(jpg[4:6]))]
+	var out [][]byte
+	for i := 0; i+24 <= len(app1); i += 4 {
+		if w := app1[i : i+24]; len(bytes.ReplaceAll(w, []byte{0}, nil)) >= 8 {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // TestAnonymitySubmitLeavesNoTrace submits through the whole HTTP stack
@@ -165,9 +238,20 @@ func TestAnonymitySubmitLeavesNoTrace(t *testing.T) {
 	if m == nil {
 		t.Fatal("no form token")
 	}
-	rec = anonSend(ts, tok, http.MethodPost, "/s/"+b.ID, url.Values{"token": {m[1]}, "category": {"饭菜"}, "body": {"希望增加素菜"}})
+	// A phone photo with GPS, camera model and time taken, named by its
+	// exact time, as the form sends it: token and text before the image.
+	gps, err := os.ReadFile("../images/testdata/gps-exif.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileName := "IMG_" + suggestClock.Format("20060102_150405") + ".jpg"
+	rec = anonMultipart(ts, tok, "/s/"+b.ID, text("token", m[1]), text("category", "饭菜"), text("body", "希望增加素菜"),
+		anonPart{name: "images", file: fileName, body: gps})
 	if rec.Code != 200 {
 		t.Fatalf("submit: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(rec.Body.String(), "已附 1 张图片") || strings.Contains(rec.Body.String(), fileName) {
+		t.Errorf("receipt page: no image count, or it echoes the file name:\n%s", rec.Body.String())
 	}
 	code := codeRE.FindStringSubmatch(rec.Body.String())
 	if code == nil {
@@ -183,6 +267,16 @@ func TestAnonymitySubmitLeavesNoTrace(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "希望增加素菜") {
 		t.Fatalf("lookup: %d\n%s", rec.Code, rec.Body.String())
 	}
+	// The submitter sees the thumbnail inline: no image URL to carry the
+	// code or the ref, and nothing handlers-only.
+	items, err := sg.List(ctx, suggest.Filter{})
+	if err != nil || len(items) != 1 || len(items[0].Images) != 1 {
+		t.Fatalf("stored suggestions %+v %v", items, err)
+	}
+	page := rec.Body.String()
+	if !strings.Contains(page, `src="data:image/jpeg;base64,`) || strings.Contains(page, "/suggest/items") || strings.Contains(page, items[0].Ref) {
+		t.Errorf("follow-up page: no inline thumbnail, or a link to the handlers' image route or the ref:\n%s", page)
+	}
 	rec = anonSend(ts, tok, http.MethodPost, "/s/receipt/message", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {code[1]}, "message": {"补充一下"}})
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "补充一下") {
 		t.Fatalf("message: %d\n%s", rec.Code, rec.Body.String())
@@ -193,9 +287,15 @@ func TestAnonymitySubmitLeavesNoTrace(t *testing.T) {
 		}
 	}
 
-	needles := []string{anonAddr, anonUA, "distinct-ua-7f3a", anonCookie, tok,
-		suggestClock.Format(time.RFC3339), suggestClock.Format("15:04:05"), strconv.FormatInt(suggestClock.Unix(), 10)}
-	n := 0
+	needles := []string{anonAddr, anonUA, "distinct-ua-7f3a", anonCookie, tok, fileName, "JinnangCam", "2026:05:01",
+		suggestClock.Format(time.RFC3339), suggestClock.Format("15:04:05"), suggestClock.Format("150405"), strconv.FormatInt(suggestClock.Unix(), 10)}
+	// The EXIF segment and a stretch of the original's compressed pixels:
+	// no stored object holds the upload's bytes, only a re-encoded copy.
+	binNeedles := append(exifWindows(t, gps), []byte("Exif\x00\x00"), gps[len(gps)/2:len(gps)/2+64])
+	if len(binNeedles) < 20 {
+		t.Fatalf("only %d byte needles from the test image", len(binNeedles))
+	}
+	n, imgs := 0, 0
 	for obj, err := range ts.store.List(ctx, "") {
 		if err != nil {
 			t.Fatal(err)
@@ -217,12 +317,24 @@ func TestAnonymitySubmitLeavesNoTrace(t *testing.T) {
 				t.Errorf("object %s holds %q", obj.Key, s)
 			}
 		}
+		for _, bn := range binNeedles {
+			if bytes.Contains(body, bn) {
+				t.Errorf("object %s holds bytes of the upload's metadata or original: % x", obj.Key, bn)
+				break
+			}
+		}
 		if strings.HasPrefix(obj.Key, "suggest/") && (bytes.Contains(body, []byte(employee.ID)) || bytes.Contains(body, []byte(tok))) {
 			t.Errorf("suggestion object %s names the signed-in user", obj.Key)
 		}
+		if strings.HasPrefix(obj.Key, "suggest/images/"+items[0].Ref+"/") {
+			imgs++
+			if !bytes.HasPrefix(body, []byte{0xFF, 0xD8, 0xFF}) || bytes.Contains(body, []byte("Exif")) {
+				t.Errorf("image object %s is not a re-encoded JPEG without EXIF", obj.Key)
+			}
+		}
 	}
-	if n < 2 {
-		t.Fatalf("only %d objects in the store", n)
+	if n < 2 || imgs != 2 {
+		t.Fatalf("%d objects in the store, %d of them the suggestion's image and thumbnail", n, imgs)
 	}
 	out := logs.String()
 	for _, s := range append(needles, "/s/") {
@@ -313,7 +425,11 @@ func TestReceiptFollowUpAndInbox(t *testing.T) {
 
 	// Wrong codes: one answer, the same page, whatever is wrong.
 	var first string
-	for i, c := range []string{"AAAA-BBBB-CCCC-DDDD-EEEE", "short", code[1][:len(code[1])-1] + "Z", ""} {
+	last := "Z" // change the real code's last character: a near miss
+	if strings.HasSuffix(code[1], last) {
+		last = "Y"
+	}
+	for i, c := range []string{"AAAA-BBBB-CCCC-DDDD-EEEE", "short", code[1][:len(code[1])-1] + last, ""} {
 		rec := anonSend(ts, "", http.MethodPost, "/s/receipt", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {c}})
 		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "没有找到与这个回执码对应的意见") {
 			t.Fatalf("wrong code %q: %d", c, rec.Code)
@@ -351,6 +467,149 @@ func TestReceiptFollowUpAndInbox(t *testing.T) {
 			t.Errorf("audit lacks %s: %v", want, acts)
 		}
 	}
+}
+
+// TestSuggestImages: images sent with a suggestion show as thumbnails in
+// the inbox, link to a handler-only full size, and come back to the
+// submitter inline; refused images say why next to the field, keep the
+// text, name no file and store nothing.
+func TestSuggestImages(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+	sg := ts.opts.Suggest.(*suggest.Service)
+	b, err := sg.CreateBox(ctx, "行政意见箱", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := text("token", sg.FormToken(b.ID))
+	gps, err := os.ReadFile("../images/testdata/gps-exif.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "王小明的照片.jpg" // a file name can name its sender
+	polyglot := append(append([]byte{}, gps...), "<html><script>alert(1)</script></html>"...)
+	huge := append(append([]byte{}, gps...), make([]byte, imageMaxBytes)...)
+	four := []anonPart{tok, text("body", "四张图")}
+	for range 4 {
+		four = append(four, anonPart{"images", name, pngBytes(t)})
+	}
+	cases := []struct {
+		name   string
+		parts  []anonPart
+		status int
+		want   string
+	}{
+		{"polyglot", []anonPart{tok, text("body", "夹带内容"), {"images", "ok.png", pngBytes(t)}, {"images", name, polyglot}}, 422, "第 2 张图片里夹带了网页、脚本或压缩包等内容"},
+		{"too large", []anonPart{tok, text("body", "大图片"), {"images", name, huge}}, 413, "第 1 张图片太大了，每张最多 15 MB"},
+		{"not an image", []anonPart{tok, text("body", "不是图片"), {"images", name, []byte("just text")}}, 415, "第 1 个文件不是支持的图片"},
+		{"four images", four, 422, "最多只能附 3 张图片"},
+		{"over the form's limit", []anonPart{tok, text("body", "太多了"), {"images", name, make([]byte, 30<<20)}, {"images", name, make([]byte, 20<<20)}},
+			413, "图片总共太大了：最多 3 张，每张最多 15 MB"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := anonMultipart(ts, "", "/s/"+b.ID, tc.parts...)
+			body := rec.Body.String()
+			if rec.Code != tc.status || !strings.Contains(body, `<p class="field-error" id="images-error">`+tc.want) {
+				t.Fatalf("%d, want %d with %q next to the field\n%s", rec.Code, tc.status, tc.want, body)
+			}
+			if !strings.Contains(body, string(tc.parts[1].body)+"</textarea>") || !strings.Contains(body, "出错后请重新选择图片") {
+				t.Error("the text was not kept, or no word on choosing the images again")
+			}
+			if strings.Contains(body, name) || strings.Contains(body, "王小明") {
+				t.Error("the error page echoes the file name")
+			}
+		})
+	}
+	// An image before the token is refused before it is read.
+	if rec := anonMultipart(ts, "", "/s/"+b.ID, anonPart{"images", "a.png", pngBytes(t)}, tok, text("body", "先发图")); rec.Code != http.StatusForbidden {
+		t.Errorf("image before the token: %d, want 403", rec.Code)
+	}
+	if items, err := sg.List(ctx, suggest.Filter{}); err != nil || len(items) != 0 {
+		t.Fatalf("refused forms stored suggestions: %d %v", len(items), err)
+	}
+	if keys := storeKeys(t, ts, "suggest/images/"); len(keys) != 0 {
+		t.Fatalf("refused forms stored images: %q", keys)
+	}
+
+	// Two images and an empty file input (a phone that picked none sends one).
+	rec := anonMultipart(ts, "", "/s/"+b.ID, tok, text("body", "楼道灯坏了"),
+		anonPart{"images", name, gps}, anonPart{"images", "b.png", pngBytes(t)}, anonPart{"images", "", nil})
+	code := codeRE.FindStringSubmatch(rec.Body.String())
+	if rec.Code != 200 || code == nil || !strings.Contains(rec.Body.String(), "已附 2 张图片") {
+		t.Fatalf("submit: %d\n%s", rec.Code, rec.Body.String())
+	}
+	items, err := sg.List(ctx, suggest.Filter{})
+	if err != nil || len(items) != 1 || len(items[0].Images) != 2 {
+		t.Fatalf("stored %+v %v", items, err)
+	}
+	item := "/suggest/items/" + items[0].Ref
+	if keys := storeKeys(t, ts, "suggest/images/"); len(keys) != 4 {
+		t.Errorf("image objects %q", keys)
+	}
+
+	// Handlers: the inbox says how many, the item shows thumbnails
+	// linking to the full size.
+	adminTok := ts.signIn(admin)
+	if rec := ts.send(adminTok, http.MethodGet, "/suggest", nil, nil); !strings.Contains(rec.Body.String(), "2 张图片") {
+		t.Errorf("inbox does not count the images:\n%s", rec.Body.String())
+	}
+	rec = ts.send(adminTok, http.MethodGet, item, nil, nil)
+	for _, want := range []string{`<a href="` + item + `/img/1"><img src="` + item + `/thumb/1"`, `href="` + item + `/img/2"`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Fatalf("inbox item lacks %s\n%s", want, rec.Body.String())
+		}
+	}
+	for _, p := range []string{item + "/img/1", item + "/thumb/1", item + "/img/2"} {
+		rec := ts.send(adminTok, http.MethodGet, p, nil, nil)
+		h := rec.Header()
+		if rec.Code != 200 || h.Get("Content-Type") != "image/jpeg" || h.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(h.Get("Cache-Control"), "private") || h.Get("Content-Encoding") != "" {
+			t.Fatalf("%s: %d %v", p, rec.Code, h)
+		}
+		if body := rec.Body.Bytes(); !bytes.HasPrefix(body, []byte{0xFF, 0xD8}) || bytes.Contains(body, []byte("Exif")) || bytes.Contains(body, []byte("JinnangCam")) {
+			t.Errorf("%s: not a JPEG without metadata", p)
+		}
+		if rec := ts.send(adminTok, http.MethodGet, p, map[string]string{"If-None-Match": h.Get("ETag")}, nil); rec.Code != http.StatusNotModified {
+			t.Errorf("%s with If-None-Match: %d", p, rec.Code)
+		}
+	}
+	for _, p := range []string{item + "/img/3", item + "/thumb/0", item + "/img/x", "/suggest/items/" + strings.Repeat("0", 64) + "/img/1"} {
+		if rec := ts.send(adminTok, http.MethodGet, p, nil, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, rec.Code)
+		}
+	}
+	// Editors of 人力资源部 handle suggestions too; other editors do not.
+	hr := auth.User{ID: "dev:hr", Name: "人事", Department: suggestHRDept, EditorOf: []string{suggestHRDept}}
+	if rec := ts.send(ts.signIn(hr), http.MethodGet, item+"/img/2", nil, nil); rec.Code != 200 {
+		t.Errorf("人力资源部 editor: %d, want 200", rec.Code)
+	}
+	if rec := ts.send(ts.signIn(financeEd), http.MethodGet, item+"/img/2", nil, nil); rec.Code != http.StatusForbidden {
+		t.Errorf("财务部 editor: %d, want 403", rec.Code)
+	}
+	// No anonymous route serves an image: the submitter gets them inline.
+	for _, p := range []string{"/s/receipt/img/1", "/s/" + b.ID + "/img/1"} {
+		if rec := anonSend(ts, "", http.MethodGet, p, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, rec.Code)
+		}
+	}
+	rec = anonSend(ts, "", http.MethodPost, "/s/receipt", url.Values{"token": {sg.FormToken(receiptPurpose)}, "code": {code[1]}})
+	if got := strings.Count(rec.Body.String(), `src="data:image/jpeg;base64,`); rec.Code != 200 || got != 2 {
+		t.Errorf("follow-up: %d with %d inline thumbnails, want 2", rec.Code, got)
+	}
+}
+
+// storeKeys lists the keys under prefix in the test store.
+func storeKeys(t *testing.T, ts *testServer, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for obj, err := range ts.store.List(context.Background(), prefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys
 }
 
 // TestPollPages: the mode is stated before voting, a vote counts once,

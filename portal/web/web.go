@@ -297,11 +297,12 @@ func (s *server) routes(e *echo.Echo) {
 // uploadRoutes are the POST routes that stream a multipart body; the global
 // body limit skips them (they get maxBody instead).
 var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true,
-	"/stories": true}
+	"/stories": true, "/s/:box": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
 var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
-	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true}
+	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true,
+	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true}
 
 // securityHeaders sets the CSP and friends on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
