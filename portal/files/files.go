@@ -61,7 +61,6 @@ const (
 	maxMetaBytes = 1 << 20
 	maxVersions  = 1000
 	idLen        = 16
-	batchSize    = 100
 	lockStripes  = 64
 )
 

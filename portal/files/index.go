@@ -162,71 +162,11 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 			ids = append(ids, rest)
 		}
 	}
-	stale, err := s.indexedIDs(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	batch := make([]index.Doc, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := s.index.Upsert(ctx, batch...)
-		batch = batch[:0]
-		return err
-	}
-	n := 0
-	for i, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		delete(stale, docID(id))
+	return index.Rebuild(ctx, s.index, Kind, ids, docID, func(ctx context.Context, id string) (index.Doc, bool, error) {
 		f, err := s.Get(ctx, id)
 		if err != nil {
-			errs = append(errs, err)
-		} else {
-			batch = append(batch, s.toDoc(ctx, f))
-			n++
+			return index.Doc{}, false, err
 		}
-		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return 0, fmt.Errorf("index batch: %w", err)
-			}
-		}
-		if progress != nil {
-			progress(i+1, len(ids))
-		}
-	}
-	if err := flush(); err != nil {
-		return 0, fmt.Errorf("index batch: %w", err)
-	}
-	if len(stale) > 0 {
-		gone := make([]string, 0, len(stale))
-		for id := range stale {
-			gone = append(gone, id)
-		}
-		if err := s.index.Delete(ctx, gone...); err != nil {
-			return n, fmt.Errorf("remove stale file entries: %w", err)
-		}
-	}
-	return n, errors.Join(errs...)
-}
-
-// indexedIDs returns the IDs of every file entry in the index.
-func (s *Service) indexedIDs(ctx context.Context) (map[string]bool, error) {
-	ids := make(map[string]bool)
-	for offset := 0; ; {
-		res, err := s.Search(ctx, index.Query{Sort: index.SortNewest, Offset: offset, Limit: index.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range res.Hits {
-			ids[h.Doc.ID] = true
-		}
-		offset += len(res.Hits)
-		if len(res.Hits) == 0 || offset >= res.Total {
-			return ids, nil
-		}
-	}
+		return s.toDoc(ctx, f), true, nil
+	}, progress)
 }

@@ -171,3 +171,63 @@ func Prune(ctx context.Context, ix Index, kind string, live map[string]bool) err
 	}
 	return ix.Delete(ctx, stale...)
 }
+
+// rebuildBatch is how many documents Rebuild sends to the index at a time.
+const rebuildBatch = 100
+
+// Rebuild brings the documents of one kind in line with the store: ids are
+// the records the store holds, docID names each one's document, and load
+// returns it (ok false: the record exists but must not be searchable, such as
+// a hidden story). Documents are upserted in batches; then documents of kind
+// that loaded as not-ok, or whose record is gone, are deleted. A record that
+// fails to load keeps its current entry, and its error is returned (joined)
+// once the others are done. It returns how many documents it indexed.
+func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID func(id string) string,
+	load func(ctx context.Context, id string) (doc Doc, ok bool, err error),
+	progress func(done, total int)) (int, error) {
+	var errs []error
+	live := make(map[string]bool, len(ids))
+	batch := make([]Doc, 0, rebuildBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := ix.Upsert(ctx, batch...)
+		batch = batch[:0]
+		if err != nil {
+			return fmt.Errorf("index batch: %w", err)
+		}
+		return nil
+	}
+	n := 0
+	for i, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		doc, ok, err := load(ctx, id)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+			live[docID(id)] = true // keep the entry we have
+		case ok:
+			live[docID(id)] = true
+			batch = append(batch, doc)
+			n++
+		}
+		if len(batch) == rebuildBatch {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+		}
+		if progress != nil {
+			progress(i+1, len(ids))
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	if err := Prune(ctx, ix, kind, live); err != nil {
+		return n, fmt.Errorf("prune %s entries: %w", kind, err)
+	}
+	return n, errors.Join(errs...)
+}

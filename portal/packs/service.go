@@ -30,7 +30,6 @@ const (
 	// MaxPackBytes bounds one pack's Markdown source.
 	MaxPackBytes = markdown.MaxSourceSize
 	cacheSize    = 512
-	batchSize    = 100
 )
 
 // ErrInvalidSlug means a slug is not lowercase ASCII kebab-case.
@@ -327,46 +326,17 @@ func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 			keys = append(keys, obj.Key)
 		}
 	}
-	var errs []error
-	batch := make([]index.Doc, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := s.index.Upsert(ctx, batch...)
-		batch = batch[:0]
-		return err
-	}
-	n := 0
+	slugs := make([]string, len(keys))
 	for i, key := range keys {
-		doc, err := s.load(ctx, key)
+		slugs[i] = strings.TrimSuffix(strings.TrimPrefix(key, packPrefix), ".md")
+	}
+	return index.Rebuild(ctx, s.index, Kind, slugs, docID, func(ctx context.Context, slug string) (index.Doc, bool, error) {
+		doc, err := s.load(ctx, Key(slug))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
-		} else {
-			slug := strings.TrimSuffix(strings.TrimPrefix(key, packPrefix), ".md")
-			batch = append(batch, toDoc(slug, doc))
-			n++
+			return index.Doc{}, false, fmt.Errorf("%s: %w", Key(slug), err)
 		}
-		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return 0, fmt.Errorf("index batch: %w", err)
-			}
-		}
-		if progress != nil {
-			progress(i+1, len(keys))
-		}
-	}
-	if err := flush(); err != nil {
-		return 0, fmt.Errorf("index batch: %w", err)
-	}
-	live := make(map[string]bool, len(keys))
-	for _, key := range keys {
-		live[docID(strings.TrimSuffix(strings.TrimPrefix(key, packPrefix), ".md"))] = true
-	}
-	if err := index.Prune(ctx, s.index, Kind, live); err != nil {
-		return n, fmt.Errorf("prune index: %w", err)
-	}
-	return n, errors.Join(errs...)
+		return toDoc(slug, doc), true, nil
+	}, progress)
 }
 
 func readLimited(r io.Reader, limit int64) ([]byte, error) {

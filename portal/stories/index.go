@@ -96,47 +96,13 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 	if err != nil {
 		return 0, err
 	}
-	var errs []error
-	live := make(map[string]bool, len(ids))
-	batch := make([]index.Doc, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := s.index.Upsert(ctx, batch...)
-		batch = batch[:0]
-		return err
-	}
-	n := 0
-	for i, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
+	return index.Rebuild(ctx, s.index, Kind, ids, docID, func(ctx context.Context, id string) (index.Doc, bool, error) {
 		st, err := s.Get(ctx, id)
-		switch {
-		case err != nil:
-			errs = append(errs, err)
-		case st.Visible():
-			live[docID(id)] = true
-			batch = append(batch, toDoc(st))
-			n++
+		if err != nil {
+			return index.Doc{}, false, err
 		}
-		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return 0, fmt.Errorf("index batch: %w", err)
-			}
-		}
-		if progress != nil {
-			progress(i+1, len(ids))
-		}
-	}
-	if err := flush(); err != nil {
-		return 0, fmt.Errorf("index batch: %w", err)
-	}
-	if err := index.Prune(ctx, s.index, Kind, live); err != nil {
-		return n, fmt.Errorf("prune story entries: %w", err)
-	}
-	return n, errors.Join(errs...)
+		return toDoc(st), st.Visible(), nil
+	}, progress)
 }
 
 // PointsSource lists the stories that count for points: those visible in

@@ -58,7 +58,6 @@ const (
 	// DefaultAutoHide is how many distinct reports hide a story until a moderator looks.
 	DefaultAutoHide = 3
 	updateAttempts  = 5
-	batchSize       = 100
 	idLen           = 16
 	cleanupTimeout  = 30 * time.Second
 )
