@@ -316,17 +316,7 @@ func (s *server) storyPhoto(c echo.Context) error {
 		return err
 	}
 	defer rc.Close()
-	h := c.Response().Header()
-	h.Set("Cache-Control", imageCache)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Disposition", "inline")
-	etag := `"` + obj.ETag + `"`
-	h.Set("ETag", etag)
-	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
-	return c.Stream(http.StatusOK, "image/jpeg", rc)
+	return serveJPEG(c, rc, obj, imageCache)
 }
 
 // storyFormView is the data of the new-story form.

@@ -319,15 +319,5 @@ func (s *server) suggestImage(c echo.Context) error {
 		return fmt.Errorf("suggestion image: %w", err)
 	}
 	defer rc.Close()
-	h := c.Response().Header()
-	h.Set("Cache-Control", suggestImageCache)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Disposition", "inline")
-	etag := `"` + obj.ETag + `"`
-	h.Set("ETag", etag)
-	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
-	return c.Stream(http.StatusOK, "image/jpeg", rc)
+	return serveJPEG(c, rc, obj, suggestImageCache)
 }
