@@ -19,8 +19,6 @@ package files
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/ids"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
@@ -60,11 +59,8 @@ const (
 	// maxMetaBytes bounds a meta.json read; maxVersions keeps records below it.
 	maxMetaBytes = 1 << 20
 	maxVersions  = 1000
-	idLen        = 16
 	lockStripes  = 64
 )
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // Version is one uploaded revision of a file. Its bytes never change.
 type Version struct {
@@ -130,25 +126,8 @@ func New(st store.Store, ix index.Index, log *slog.Logger) *Service {
 	return &Service{store: st, index: ix, log: log, outbox: outbox.New(st, outboxPrefix)}
 }
 
-func newID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b) // crypto/rand.Read never returns an error
-	return strings.ToLower(idEncoding.EncodeToString(b))
-}
-
-// validID reports whether id has the shape newID produces.
-func validID(id string) bool {
-	if len(id) != idLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
+// validID reports whether id has the shape of a file id.
+func validID(id string) bool { return ids.Valid(id) }
 
 func checkID(id string) error {
 	if !validID(id) {

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/extract"
+	"github.com/jinnang/jinnang/portal/ids"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -113,7 +114,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (*File, error) {
 			title = stem(name)
 		}
 		now := time.Now().UTC()
-		f = &File{ID: newID(), Department: dept, Title: title, Description: desc, Tags: tags,
+		f = &File{ID: ids.New(), Department: dept, Title: title, Description: desc, Tags: tags,
 			Created: now, Updated: now, Owner: in.By}
 	} else {
 		var err error

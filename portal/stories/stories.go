@@ -20,9 +20,7 @@ package stories
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,6 +35,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jinnang/jinnang/portal/ids"
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
@@ -58,7 +57,6 @@ const (
 	// DefaultAutoHide is how many distinct reports hide a story until a moderator looks.
 	DefaultAutoHide = 3
 	updateAttempts  = 5
-	idLen           = 16
 	cleanupTimeout  = 30 * time.Second
 )
 
@@ -193,27 +191,8 @@ func New(st store.Store, ix index.Index, log *slog.Logger, opts Options) *Servic
 	return s
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b) // crypto/rand.Read never returns an error
-	return strings.ToLower(idEncoding.EncodeToString(b))
-}
-
 // ValidID reports whether id has the shape of a story ID.
-func ValidID(id string) bool {
-	if len(id) != idLen {
-		return false
-	}
-	for i := range len(id) {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
+func ValidID(id string) bool { return ids.Valid(id) }
 
 func checkID(id string) error {
 	if !ValidID(id) {
@@ -288,7 +267,7 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 		return nil, fmt.Errorf("%w: 最多 %d 个话题标签 / at most %d #tags", ErrInvalid, MaxTags, MaxTags)
 	}
 	st := &Story{
-		ID: newID(), Author: in.Author.ID, AuthorName: in.Author.Name, Department: in.Author.Department,
+		ID: ids.New(), Author: in.Author.ID, AuthorName: in.Author.Name, Department: in.Author.Department,
 		Text: text, Tags: tags, Created: s.now().UTC(), State: StateVisible,
 	}
 	var written []string
