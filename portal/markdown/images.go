@@ -96,7 +96,7 @@ func Split(name string, src []byte) (FrontMatter, string, error) {
 	if err != nil {
 		return FrontMatter{}, "", err
 	}
-	return fm, string(body), nil
+	return fm, strings.TrimLeft(string(body), "\n"), nil
 }
 
 // Compose writes fm as the front matter the editor generates and appends
