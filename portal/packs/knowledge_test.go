@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"image/color"
 	"image/png"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -303,10 +303,10 @@ func TestDraftsAndImages(t *testing.T) {
 
 func TestSlugify(t *testing.T) {
 	for in, want := range map[string]string{
-		"差旅报销流程":       "cha-lv-bao-xiao-liu-cheng",
-		"OA 系统怎么用？":    "oa-xi-tong-zen-me-yong",
+		"差旅报销流程":      "cha-lv-bao-xiao-liu-cheng",
+		"OA 系统怎么用？":   "oa-xi-tong-zen-me-yong",
 		"2026 年假：新规定": "2026-nian-jia-xin-gui-ding",
-		"！！！":          "pack",
+		"！！！":         "pack",
 	} {
 		if got := Slugify(in); got != want || !ValidSlug(got) {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)

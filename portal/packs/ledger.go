@@ -123,7 +123,9 @@ func (s *Service) ToReview(ctx context.Context, owner string, depts []string, cu
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b LedgerItem) int { return cmp.Or(a.Reviewed.Compare(b.Reviewed), strings.Compare(a.Slug, b.Slug)) })
+	slices.SortFunc(out, func(a, b LedgerItem) int {
+		return cmp.Or(a.Reviewed.Compare(b.Reviewed), strings.Compare(a.Slug, b.Slug))
+	})
 	return out, nil
 }
 

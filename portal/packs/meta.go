@@ -41,7 +41,7 @@ const (
 	// maxMeta bounds a meta record (about 100 log entries of ≤ 300 bytes).
 	maxMeta = 256 << 10
 	// MaxNote bounds a change note in runes.
-	MaxNote = 200
+	MaxNote  = 200
 	attempts = 8
 )
 
@@ -101,18 +101,18 @@ type Entry struct {
 // Stale reports whether the pack was last checked before cutoff.
 func (m *Meta) Stale(cutoff time.Time) bool { return m.Reviewed.Before(cutoff) }
 
-func metaKey(slug string) string          { return metaPrefix + slug + ".json" }
-func redirectKey(slug string) string      { return redirectPrefix + slug + ".json" }
-func archiveKey(slug string) string       { return archivePrefix + slug + ".md" }
-func trashKey(slug string) string         { return trashPrefix + slug + ".md" }
-func versionKey(id string, n int) string  { return fmt.Sprintf("%s%s/v/%07d.md", histPrefix, id, n) }
-func chunkKey(id string, k int) string    { return fmt.Sprintf("%s%s/log/%05d.json", histPrefix, id, k) }
-func imageKey(id, name string) string     { return imagePrefix + id + "/" + name }
-func hashName(s string) string            { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:16]) }
-func deptLedgerKey(dept string) string    { return ledgerPrefix + "dept/" + hashName(dept) + ".json" }
-func ownerLedgerKey(owner string) string  { return ledgerPrefix + "owner/" + hashName(owner) + ".json" }
-func draftDir(user string) string         { return draftPrefix + hashName(user) + "/" }
-func draftKey(user, id string) string     { return draftDir(user) + id + ".json" }
+func metaKey(slug string) string         { return metaPrefix + slug + ".json" }
+func redirectKey(slug string) string     { return redirectPrefix + slug + ".json" }
+func archiveKey(slug string) string      { return archivePrefix + slug + ".md" }
+func trashKey(slug string) string        { return trashPrefix + slug + ".md" }
+func versionKey(id string, n int) string { return fmt.Sprintf("%s%s/v/%07d.md", histPrefix, id, n) }
+func chunkKey(id string, k int) string   { return fmt.Sprintf("%s%s/log/%05d.json", histPrefix, id, k) }
+func imageKey(id, name string) string    { return imagePrefix + id + "/" + name }
+func hashName(s string) string           { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:16]) }
+func deptLedgerKey(dept string) string   { return ledgerPrefix + "dept/" + hashName(dept) + ".json" }
+func ownerLedgerKey(owner string) string { return ledgerPrefix + "owner/" + hashName(owner) + ".json" }
+func draftDir(user string) string        { return draftPrefix + hashName(user) + "/" }
+func draftKey(user, id string) string    { return draftDir(user) + id + ".json" }
 
 // Info returns the meta record of a live pack. A pack written before the
 // editor kept records (imported, seeded) gets one made up from its front
