@@ -228,3 +228,12 @@ func (s *Service) readAll(ctx context.Context, key string) ([]byte, store.Object
 	b, err := readLimited(rc, MaxPackBytes)
 	return b, obj, err
 }
+
+// Prepare returns a live pack's meta record, first creating it (with the
+// current source as version 1) when the pack has none.
+func (s *Service) Prepare(ctx context.Context, slug string) (*Meta, error) {
+	return s.ensureMeta(ctx, slug)
+}
+
+// ETag is the version of the meta record as read ("" for a made-up one).
+func (m *Meta) ETag() string { return m.etag }
