@@ -183,3 +183,34 @@ var knowledgeMessages = map[string][2]string{
 }
 
 func init() { addMessages(knowledgeMessages) }
+
+// receiptMessages are the catalogue entries of announcement read receipts and comments.
+var receiptMessages = map[string][2]string{
+	"receipt.field.confirm":    {"请确认已读（读者点“收到”或“有疑问”）", "Ask readers to confirm (收到 or 有疑问)"},
+	"receipt.field.comments":   {"允许评论", "Allow comments"},
+	"receipt.ask":              {"请确认已读", "Please confirm you read this"},
+	"receipt.comments.link":    {"查看评论", "Comments"},
+	"receipt.page.title":       {"公告：%s", "Announcement: %s"},
+	"receipt.ack":              {"收到", "Got it"},
+	"receipt.question":         {"有疑问", "I have a question"},
+	"receipt.question.label":   {"你的问题（只有发布人能看到）", "Your question (only the author sees it)"},
+	"receipt.question.send":    {"发给发布人", "Send to the author"},
+	"receipt.question.empty":   {"请写下你的问题。", "Write your question."},
+	"receipt.comment.long":     {"最多 %d 个字。", "At most %d characters."},
+	"receipt.comment.empty":    {"请写点什么。", "Write something."},
+	"receipt.thanks":           {"已收到你的确认，谢谢！", "Thank you, your answer is recorded."},
+	"receipt.mine.ack":         {"你已于 %s 确认收到。", "You confirmed on %s."},
+	"receipt.mine.question":    {"你已于 %s 提了问题，发布人会回复你。", "You asked a question on %s; the author will get back to you."},
+	"receipt.report.link":      {"查看已读情况", "See who has read it"},
+	"receipt.report.title":     {"已读情况：%s", "Read receipts: %s"},
+	"receipt.report.total":     {"已确认 %d / %d 人，其中 %d 人有疑问。", "%d of %d confirmed; %d asked a question."},
+	"receipt.report.members":   {"人数", "People"},
+	"receipt.report.read":      {"已确认", "Confirmed"},
+	"receipt.report.unread":    {"未确认", "Not yet"},
+	"receipt.report.questions": {"有疑问", "Questions"},
+	"receipt.report.qs":        {"大家的疑问", "Questions"},
+	"receipt.report.notyet":    {"%s：还有 %d 人未确认", "%s: %d not confirmed yet"},
+	"receipt.report.help":      {"人员名单来自登录过锦囊的同事；接入企业微信通讯录后会包括全部同事。", "The people listed are those who have signed in to Jinnang; with the WeCom directory connected it covers everyone."},
+}
+
+func init() { addMessages(receiptMessages) }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/markdown"
@@ -318,7 +319,7 @@ func TestHistoryDiffRestore(t *testing.T) {
 		t.Helper()
 		page := ts.send(tok, http.MethodGet, "/packs/expense-claims/edit", nil, nil).Body.String()
 		get := func(name string) string {
-			return regexp.MustCompile(`name="`+name+`" value="([^"]*)"`).FindStringSubmatch(page)[1]
+			return regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1]
 		}
 		rec := ts.post(tok, "/editor", nil, url.Values{"do": {"publish"}, "draft": {get("draft")}, "pack": {"expense-claims"}, "etag": {get("etag")},
 			"base": {get("base")}, "title": {"预算编制"}, "department": {"财务部"}, "body": {body}, "note": {note}})
@@ -357,7 +358,9 @@ func TestRenameRedirects(t *testing.T) {
 	ts := newTestServer(t, realPacks)
 	tok := ts.signIn(financeEd)
 	page := ts.send(tok, http.MethodGet, "/packs/expense-claims/edit", nil, nil).Body.String()
-	get := func(name string) string { return regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1] }
+	get := func(name string) string {
+		return regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1]
+	}
 	rec := ts.post(tok, "/editor", nil, url.Values{"do": {"publish"}, "draft": {get("draft")}, "pack": {"expense-claims"}, "etag": {get("etag")},
 		"base": {get("base")}, "slug": {"yu-suan"}, "title": {"预算编制"}, "department": {"财务部"}, "body": {"每年十月。"}})
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/packs/yu-suan" {
@@ -500,4 +503,58 @@ func TestPathProgressAndReport(t *testing.T) {
 	ts.post(ts.token, "/paths/"+id+"/read", nil, url.Values{"step": {"pack:" + second}})
 	hasAll(t, "finished path", ts.send(ts.token, http.MethodGet, pathURL, nil, nil).Body.String(), "全部读完了")
 	hasAll(t, "report after", ts.send(adm, http.MethodGet, "/paths/"+id+"/report", nil, nil).Body.String(), "<td>销售部</td><td>2</td><td>1</td><td>0</td><td>50%</td>")
+}
+
+func TestAnnouncementReadReceipts(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+	for _, u := range []auth.User{financeEd, {ID: "dev:xiaozhao", Name: "小赵", Department: "财务部"}, {ID: "dev:xiaoqian", Name: "小钱", Department: "财务部"}} {
+		if err := ts.opts.People.Join(ctx, u.ID, u.Name, u.Department); err != nil {
+			t.Fatal(err)
+		}
+	}
+	author := ts.signIn(financeEd)
+	form := url.Values{"title": {"七月起报销走新系统"}, "target": {"财务部"}, "body": {"请大家**七月一日**起用新系统。"}, "confirm": {"1"}, "comments": {"1"}}
+	rec := ts.post(author, "/announcements/new", nil, form)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", rec.Code, rec.Body.String())
+	}
+	res, err := ts.opts.Announcements.List(ctx, announce.Query{Any: true})
+	if err != nil || len(res.Items) != 1 || !res.Items[0].Confirm || !res.Items[0].Comments {
+		t.Fatalf("stored: %v %+v", err, res.Items)
+	}
+	id := res.Items[0].ID
+	zhao := ts.signIn(auth.User{ID: "dev:xiaozhao", Name: "小赵", Department: "财务部"})
+	hasAll(t, "list", ts.send(zhao, http.MethodGet, "/announcements", nil, nil).Body.String(), `href="/announcements/`+id+`"`, "请确认已读")
+	page := ts.send(zhao, http.MethodGet, "/announcements/"+id, nil, nil).Body.String()
+	hasAll(t, "announcement page", page, "<strong>七月一日</strong>", `name="kind" value="ack"`, "有疑问", "写评论")
+	if strings.Contains(page, "/receipts") {
+		t.Error("a reader sees the receipt report link")
+	}
+	rec = ts.post(zhao, "/announcements/"+id+"/receipt", nil, url.Values{"kind": {"ack"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("收到: %d", rec.Code)
+	}
+	hasAll(t, "after 收到", ts.send(zhao, http.MethodGet, rec.Header().Get("Location"), nil, nil).Body.String(), "已收到你的确认", "你已于")
+	qian := ts.signIn(auth.User{ID: "dev:xiaoqian", Name: "小钱", Department: "财务部"})
+	if rec := ts.post(qian, "/announcements/"+id+"/receipt", nil, url.Values{"kind": {"question"}}); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("a question without text: %d", rec.Code)
+	}
+	if rec := ts.post(qian, "/announcements/"+id+"/receipt", nil, url.Values{"kind": {"question"}, "comment": {"旧系统的单子怎么办？"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("有疑问: %d", rec.Code)
+	}
+	if rec := ts.post(qian, "/announcements/"+id+"/comments", nil, url.Values{"text": {"新系统的地址是什么？"}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("comment: %d", rec.Code)
+	}
+	hasAll(t, "comments", ts.send(zhao, http.MethodGet, "/announcements/"+id, nil, nil).Body.String(), "新系统的地址是什么？", "小钱")
+	// The author sees counts per department and who has not confirmed.
+	report := ts.send(author, http.MethodGet, "/announcements/"+id+"/receipts", nil, nil)
+	hasAll(t, "report", report.Body.String(), "已确认 2 / 3 人，其中 1 人有疑问", "<td>财务部</td><td>3</td><td>2</td><td>1</td><td>1</td>", "财务部：还有 1 人未确认", "王敏", "旧系统的单子怎么办？")
+	if rec := ts.send(zhao, http.MethodGet, "/announcements/"+id+"/receipts", nil, nil); rec.Code != http.StatusForbidden {
+		t.Errorf("a reader opens the report: %d", rec.Code)
+	}
+	// Someone the announcement does not address does not see it.
+	if rec := ts.send(ts.signIn(techEd), http.MethodGet, "/announcements/"+id, nil, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("another department: %d", rec.Code)
+	}
 }
