@@ -200,8 +200,8 @@ type announceFormView struct {
 	Body      string
 	Everyone  bool
 	Pinned    bool
-	Confirm   bool // ask readers to confirm (请确认已读)
-	Comments  bool // allow comments
+	Confirm   bool   // ask readers to confirm (请确认已读)
+	Comments  bool   // allow comments
 	Expires   string // YYYY-MM-DD or ""
 	Today     string // the earliest expiry date
 	ETag      string

@@ -304,4 +304,3 @@ func (s *server) receiptReport(c echo.Context) error {
 	slices.SortFunc(v.Questions, func(x, y announce.Receipt) int { return y.At.Compare(x.At) })
 	return s.render(c, http.StatusOK, pageReceipts, tmplContent, v)
 }
-
