@@ -27,6 +27,15 @@
     changed();
   }
 
+  // put replaces the selection with text and leaves the cursor after it.
+  function put(text) {
+    var start = body.selectionStart, end = body.selectionEnd;
+    body.value = body.value.slice(0, start) + text + body.value.slice(end);
+    body.focus();
+    body.selectionStart = body.selectionEnd = start + text.length;
+    changed();
+  }
+
   // lineStart makes a block start on its own line.
   function lineStart() {
     var start = body.selectionStart;
@@ -68,7 +77,7 @@
     if (token) xhr.setRequestHeader("X-CSRF-Token", token.value);
     xhr.onload = function () {
       if (xhr.status === 200) {
-        insert(lineStart(), xhr.responseText, "\n");
+        put(lineStart() + xhr.responseText + "\n");
       } else if (status) {
         status.textContent = xhr.responseText;
       }
