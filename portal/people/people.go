@@ -203,3 +203,31 @@ func (d *Directory) upsert(ctx context.Context, key, dept string, change func(*r
 	}
 	return fmt.Errorf("people: roster %q: %w", dept, store.ErrPrecondition)
 }
+
+// Profile is what Backfill needs of a signed-in user's profile.
+type Profile struct{ ID, Name, Department string }
+
+// backfillMarker says Backfill has run on this store.
+const backfillMarker = prefix + "backfilled.json"
+
+// Backfill adds the people of profiles (everyone who signed in before the
+// directory existed) once per store; later sign-ins keep it current.
+func (d *Directory) Backfill(ctx context.Context, profiles func(yield func(Profile, error) bool)) (int, error) {
+	if _, err := d.st.Stat(ctx, backfillMarker); err == nil {
+		return 0, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return 0, err
+	}
+	n := 0
+	for p, err := range profiles {
+		if err != nil {
+			return n, err
+		}
+		if err := d.Join(ctx, p.ID, p.Name, p.Department); err != nil {
+			return n, err
+		}
+		n++
+	}
+	_, err := record.Write(ctx, d.st, backfillMarker, map[string]time.Time{"at": d.clock().UTC()}, store.PutOptions{})
+	return n, err
+}

@@ -56,3 +56,30 @@ func TestJoinMoveLeave(t *testing.T) {
 		t.Errorf("after leaving: %q", names("财务部"))
 	}
 }
+
+func TestBackfillOnce(t *testing.T) {
+	st, err := store.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(st, nil)
+	ctx := context.Background()
+	src := func(ps ...Profile) func(func(Profile, error) bool) {
+		return func(yield func(Profile, error) bool) {
+			for _, p := range ps {
+				if !yield(p, nil) {
+					return
+				}
+			}
+		}
+	}
+	if n, err := d.Backfill(ctx, src(Profile{"dev:a", "甲", "财务部"}, Profile{"dev:b", "乙", "销售部"})); n != 2 || err != nil {
+		t.Fatalf("backfill: %d %v", n, err)
+	}
+	if n, _ := d.Backfill(ctx, src(Profile{"dev:c", "丙", "财务部"})); n != 0 {
+		t.Errorf("second backfill: %d", n)
+	}
+	if ms, _ := d.Members(ctx, "销售部"); len(ms) != 1 || ms[0].Name != "乙" {
+		t.Errorf("members %+v", ms)
+	}
+}
