@@ -196,6 +196,7 @@ func (s *server) draftForm(c echo.Context) error {
 	}
 	v := s.newEditView(c, formFromDraft(d))
 	v.HasDraft, v.DraftAt = true, d.Updated
+	v.Preview = s.renderPreview(v.Lang, v.Form, v.ImageBase)
 	return s.render(c, http.StatusOK, pageEdit, tmplContent, v)
 }
 
@@ -212,6 +213,7 @@ func (s *server) editPackForm(c echo.Context) error {
 		v := s.newEditView(c, formFromDraft(d))
 		v.HasDraft, v.DraftAt = true, d.Updated
 		v.Notice = mustT(v.Lang, "ed.draft.restored", d.Updated.Local().Format("01-02 15:04"))
+		v.Preview = s.renderPreview(v.Lang, v.Form, v.ImageBase)
 		return s.render(c, http.StatusOK, pageEdit, tmplContent, v)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("draft of %q: %w", slug, err)
@@ -226,7 +228,9 @@ func (s *server) editPackForm(c echo.Context) error {
 	}
 	f := editForm{Draft: m.ID, Pack: slug, ETag: etag, Base: m.Versions, Title: fm.Title, Slug: slug, Summary: fm.Summary,
 		Dept: fm.Department, Tags: strings.Join(fm.Tags, "，"), Audience: fm.Audience, Body: body}
-	return s.render(c, http.StatusOK, pageEdit, tmplContent, s.newEditView(c, f))
+	v := s.newEditView(c, f)
+	v.Preview = s.renderPreview(v.Lang, f, v.ImageBase)
+	return s.render(c, http.StatusOK, pageEdit, tmplContent, v)
 }
 
 // editablePack resolves the pack named in the path, makes sure it has a meta
