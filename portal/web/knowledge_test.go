@@ -29,9 +29,6 @@ func newTestKnowledge(t *testing.T, st store.Store, ix index.Index) (*packs.Serv
 	t.Helper()
 	ps := packs.New(st, ix, fakeMarkdown, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ps.SetClock(func() time.Time { return testNow })
-	if _, err := ps.Save(context.Background(), "expense-claims", []byte(financeSource), ""); err != nil {
-		t.Fatal(err)
-	}
 	pt, err := paths.New(st, bytes.Repeat([]byte("p"), 32), func() time.Time { return testNow })
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +36,21 @@ func newTestKnowledge(t *testing.T, st store.Store, ix index.Index) (*packs.Serv
 	return ps, pt, people.New(st, func() time.Time { return testNow })
 }
 
-// realPacks makes the test server's pack pages use the real editor service.
-func realPacks(o *Options) { o.Packs = o.Editor.(*packs.Service) }
+// seedEditor stores expense-claims (财务部) in the real editor service.
+func seedEditor(ps *packs.Service) error {
+	_, err := ps.Save(context.Background(), "expense-claims", []byte(financeSource), "")
+	return err
+}
+
+// realPacks makes the test server's pack pages use the real editor service,
+// seeded with expense-claims of 财务部.
+func realPacks(o *Options) {
+	ps := o.Editor.(*packs.Service)
+	if err := seedEditor(ps); err != nil {
+		panic(err)
+	}
+	o.Packs = ps
+}
 
 const testDraftID = "aaaaaaaaaaaaaaaa"
 
@@ -57,6 +67,11 @@ func publishEdit(dept string) url.Values {
 func prepareKnowledgeRow(t *testing.T, ts *testServer, path string, form url.Values) (string, url.Values) {
 	t.Helper()
 	ctx := context.Background()
+	if strings.Contains(path, "expense-claims") || form.Get("pack") == "expense-claims" {
+		if err := seedEditor(ts.opts.Editor.(*packs.Service)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if form.Get("draft") == "{pid}" {
 		m, err := ts.opts.Editor.Prepare(ctx, "expense-claims")
 		if err != nil {
