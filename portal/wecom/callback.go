@@ -78,7 +78,7 @@ func (cb *Callback) Verify(ctx context.Context, q url.Values) ([]byte, error) {
 	if err := cb.crypto.verify(sig, ts, nonce, echo); err != nil {
 		return nil, err
 	}
-	if err := cb.fresh(ctx, sig, ts, nonce); err != nil {
+	if err := cb.fresh(ctx, ts, nonce); err != nil {
 		return nil, err
 	}
 	return cb.crypto.Decrypt(echo)
@@ -92,7 +92,7 @@ func (cb *Callback) Receive(ctx context.Context, q url.Values, body []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	if err := cb.fresh(ctx, sig, ts, nonce); err != nil {
+	if err := cb.fresh(ctx, ts, nonce); err != nil {
 		return nil, err
 	}
 	in, err := ParseMessage(plain)
@@ -127,7 +127,7 @@ func replyNonce() string {
 
 // fresh checks the timestamp window and records the nonce once
 // (create-once in the store); a second sight is ErrReplay.
-func (cb *Callback) fresh(ctx context.Context, sig, ts, nonce string) error {
+func (cb *Callback) fresh(ctx context.Context, ts, nonce string) error {
 	t, ok := timestampOf(ts)
 	if !ok || nonce == "" {
 		return fmt.Errorf("%w: timestamp %q, nonce %q", ErrMalformed, ts, nonce)
@@ -135,7 +135,7 @@ func (cb *Callback) fresh(ctx context.Context, sig, ts, nonce string) error {
 	if d := cb.now().Sub(t); d > ReplayWindow || d < -ReplayWindow {
 		return fmt.Errorf("%w: timestamp %s is %s away", ErrReplay, ts, d.Round(time.Second))
 	}
-	sum := sha256.Sum256([]byte(ts + "\x00" + nonce + "\x00" + sig))
+	sum := sha256.Sum256([]byte(ts + "\x00" + nonce))
 	key := noncePrefix + t.UTC().Format(nonceBucket) + "/" + hex.EncodeToString(sum[:16]) + ".json"
 	_, err := record.Write(ctx, cb.st, key, map[string]string{"ts": ts}, store.PutOptions{IfNoneMatch: true})
 	if errors.Is(err, store.ErrPrecondition) {

@@ -59,20 +59,25 @@ func (m Message) Recipients() int {
 }
 
 // Split cuts m into messages within WeCom's per-request limits (1000 users,
-// 100 parties, 100 tags), each with the same card.
+// 100 parties, 100 tags), each with the same card; a message within the
+// limits stays one message.
 func (m Message) Split() []Message {
 	if m.All {
 		return []Message{{All: true, Card: m.Card}}
 	}
-	var out []Message
-	for _, part := range chunks(m.ToUsers, MaxUsersPerMessage) {
-		out = append(out, Message{ToUsers: part, Card: m.Card})
-	}
-	for _, part := range chunks(m.ToParties, MaxPartiesPerMessage) {
-		out = append(out, Message{ToParties: part, Card: m.Card})
-	}
-	for _, part := range chunks(m.ToTags, MaxTagsPerMessage) {
-		out = append(out, Message{ToTags: part, Card: m.Card})
+	us, ps, ts := chunks(m.ToUsers, MaxUsersPerMessage), chunks(m.ToParties, MaxPartiesPerMessage), chunks(m.ToTags, MaxTagsPerMessage)
+	out := make([]Message, max(len(us), len(ps), len(ts)))
+	for i := range out {
+		out[i].Card = m.Card
+		if i < len(us) {
+			out[i].ToUsers = us[i]
+		}
+		if i < len(ps) {
+			out[i].ToParties = ps[i]
+		}
+		if i < len(ts) {
+			out[i].ToTags = ts[i]
+		}
 	}
 	return out
 }

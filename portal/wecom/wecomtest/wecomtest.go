@@ -82,7 +82,7 @@ type Server struct {
 	downAll     bool
 	rateLimited int // answer the next n message/send calls with 45009
 	calls       map[string]int
-	pageLimit   int
+	denyDetail  bool
 }
 
 // New starts a fake for corpID with app secret secret and an empty
@@ -126,6 +126,14 @@ func (f *Server) Down(n int) {
 func (f *Server) Up() {
 	f.mu.Lock()
 	f.downAll, f.down = false, 0
+	f.mu.Unlock()
+}
+
+// DenyDetail makes user/list answer 48002 (the app may not read member
+// details), as WeCom does for apps without that permission.
+func (f *Server) DenyDetail(deny bool) {
+	f.mu.Lock()
+	f.denyDetail = deny
 	f.mu.Unlock()
 }
 
@@ -236,6 +244,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(w, map[string]any{"department": out})
 	case "/cgi-bin/user/list", "/cgi-bin/user/simplelist":
+		if f.denyDetail && r.URL.Path == "/cgi-bin/user/list" {
+			reply(w, map[string]any{"errcode": 48002, "errmsg": "api forbidden"})
+			return
+		}
 		dept, err := strconv.Atoi(q.Get("department_id"))
 		if err != nil || !slices.ContainsFunc(f.departments, func(d Department) bool { return d.ID == dept }) {
 			reply(w, map[string]any{"errcode": 60123, "errmsg": "invalid party id"})
