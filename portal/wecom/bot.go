@@ -121,6 +121,11 @@ func (b *Bot) keyword(ctx context.Context, in *Incoming) *Reply {
 		text = string([]rune(text)[:maxQueryRunes])
 	}
 	hits, err := b.opts.Search.Search(ctx, text, BotHits)
+	if q := keywords(text); err == nil && len(hits) == 0 && q != "" && q != text {
+		// People ask whole questions (年假怎么算): try again with the
+		// question words dropped (年假).
+		hits, err = b.opts.Search.Search(ctx, q, BotHits)
+	}
 	if err != nil {
 		b.log.Warn("keyword bot: search failed", "err", err)
 		return &Reply{Text: fmt.Sprintf("搜索暂时不可用，请稍后再试，或打开门户搜索：%s", b.link("/search?"+url.Values{"q": {text}}.Encode()))}
@@ -180,7 +185,10 @@ func (b *Bot) welcome(ctx context.Context, in *Incoming) *Reply {
 		URL:         b.link("/"),
 	}}}
 	if b.opts.Welcome != nil {
-		rep.Articles = append(rep.Articles, b.opts.Welcome(ctx, in.FromUserName)...)
+		for _, a := range b.opts.Welcome(ctx, in.FromUserName) {
+			a.URL = b.link(a.URL)
+			rep.Articles = append(rep.Articles, a)
+		}
 	}
 	if len(rep.Articles) > maxArticles {
 		rep.Articles = rep.Articles[:maxArticles]
@@ -208,4 +216,18 @@ func (b *Bot) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// questionWords are the words that make a keyword a question; they carry
+// no meaning for the search. Longest first.
+var questionWords = []string{"怎么办理", "怎么申请", "怎么计算", "为什么", "是什么", "怎么算", "怎么办", "怎么填", "怎么弄", "怎么样",
+	"在哪里", "在哪儿", "有哪些", "多少钱", "如何", "怎么", "怎样", "哪里", "在哪", "什么", "多少", "多久", "请问",
+	"一下", "吗", "呢", "啊", "呀", "？", "?", "！", "!", "。", "，", ","}
+
+// keywords is text without question words and punctuation.
+func keywords(text string) string {
+	for _, w := range questionWords {
+		text = strings.ReplaceAll(text, w, " ")
+	}
+	return strings.Join(strings.Fields(text), " ")
 }

@@ -152,6 +152,15 @@ func TestCallbackKeywordReply(t *testing.T) {
 		t.Fatalf("年假怎么算: %+v %v", rep, err)
 	}
 
+	// A whole question finds what its keyword finds.
+	rep, err = e.client.Text("ChenChen", "年假怎么申请？")
+	if err != nil || len(rep.Articles) != 1 || rep.Articles[0].Title != "年假怎么算" {
+		t.Fatalf("年假怎么申请？: %+v %v", rep, err)
+	}
+	if got := e.search.asked[len(e.search.asked)-1]; got != "年假" {
+		t.Errorf("the second search asked %q, want 年假", got)
+	}
+
 	rep, err = e.client.Text("ChenChen", "工资条在哪看")
 	if err != nil || len(rep.Articles) != 0 || !strings.Contains(rep.Text, "没有找到") || !strings.Contains(rep.Text, "人力资源部") ||
 		!strings.Contains(rep.Text, "https://jinnang.example.com/departments/") {

@@ -51,6 +51,9 @@ type Config struct {
 	RedirectURL             string // absolute callback URL, e.g. https://jinnang.example.com/auth/callback
 	HTTPClient              *http.Client
 	Clock                   auth.Clock
+	// Tokens, when set, is the app's access_token cache to use (shared
+	// with messages and directory sync); nil makes a new one.
+	Tokens *Tokens
 	// Directory, when set, looks up a member in the synced address book
 	// (通讯录) at sign-in: name and department then come from there instead
 	// of a user/get call. ok is false for someone it does not know.
@@ -106,6 +109,9 @@ func New(cfg Config) (*Provider, error) {
 		p.clock = time.Now
 	}
 	p.tokens = newTokenCache(p.clock, p.fetchToken)
+	if cfg.Tokens != nil {
+		p.tokens = cfg.Tokens.cache
+	}
 	return p, nil
 }
 
