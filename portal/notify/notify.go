@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"math"
 	"slices"
@@ -55,6 +56,10 @@ const (
 	updateAttempts = 5
 	idDigits       = 20
 	cacheMax       = 2000
+	// badgeFresh is how long an unread count is reused in one process.
+	badgeFresh = 10 * time.Second
+	// broadcastFresh is how long an announcement or poll counts as new.
+	broadcastFresh = 30 * 24 * time.Hour
 
 	inboxPrefix     = "notify/inbox/"
 	statePrefix     = "notify/state/"
@@ -149,6 +154,7 @@ type Service struct {
 	mu        sync.Mutex
 	lastNanos int64
 	cache     map[string]*Note // broadcast key → record (create-once, so never stale)
+	badges    map[string]badge // user → recent unread count
 }
 
 // New returns the notifications kept in st.
@@ -160,7 +166,7 @@ func New(st store.Store, opts Options) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{st: st, opts: opts, base: strings.TrimRight(opts.BaseURL, "/"), log: log, cache: map[string]*Note{}}
+	return &Service{st: st, opts: opts, base: strings.TrimRight(opts.BaseURL, "/"), log: log, cache: map[string]*Note{}, badges: map[string]badge{}}
 }
 
 // PushOn reports whether WeCom pushes are configured.
@@ -335,6 +341,10 @@ func (s *Service) Emit(ctx context.Context, n Note) error {
 			return fmt.Errorf("notify: batch: %w", err)
 		}
 	}
+	s.forget(n.To)
+	if n.ID[len(n.ID)-1] == '0' {
+		s.prune(ctx, n.To) // one write in 16 (the id ends in a random hex digit)
+	}
 	if ch == ChannelWeCom {
 		if err := s.opts.Pusher.PushUser(ctx, n.To, s.card(n), "note:"+n.To+":"+n.ID); err != nil {
 			s.log.Warn("queueing a WeCom push failed", "kind", n.Kind, "to", n.To, "err", err)
@@ -417,6 +427,7 @@ func (s *Service) Broadcast(ctx context.Context, n Note) error {
 	if _, err := record.Write(ctx, s.st, broadcastDir(now)+n.ID+".json", n, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return fmt.Errorf("notify: broadcast: %w", err)
 	}
+	s.forget("")
 	if s.opts.Pusher == nil {
 		return nil
 	}
@@ -480,40 +491,90 @@ type listed struct {
 	broadcast bool
 }
 
-// collect lists the newest personal keys of a person (pruning beyond
-// inboxKeep) and the newest broadcast keys, merged newest first.
-func (s *Service) collect(ctx context.Context, userID string) ([]listed, error) {
-	var out []listed
+// merged walks a person's newest personal keys (at most inboxKeep) and the
+// newest broadcast keys (at most broadcastScan) together, newest first,
+// reading keys only as the caller asks for them. Call stop when done.
+func (s *Service) merged(ctx context.Context, userID string) (next func() (listed, bool, error), stop func(), full func() bool) {
+	type source struct {
+		next  func() (store.Object, error, bool)
+		stop  func()
+		head  *listed
+		err   error
+		left  int
+		bcast bool
+		done  bool
+	}
+	open := func(prefix string, limit int, bcast bool) *source {
+		n, st := iter.Pull2(s.st.List(ctx, prefix))
+		return &source{next: n, stop: st, left: limit, bcast: bcast}
+	}
+	srcs := []*source{open(inboxDir(userID), inboxKeep, false), open(broadcastPrefix, broadcastScan, true)}
+	fill := func(src *source) {
+		if src.head != nil || src.done {
+			return
+		}
+		if src.left == 0 {
+			src.done = true
+			return
+		}
+		obj, err, ok := src.next()
+		switch {
+		case !ok:
+			src.done = true
+		case err != nil:
+			src.err, src.done = err, true
+		default:
+			src.left--
+			src.head = &listed{id: noteID(obj.Key), key: obj.Key, broadcast: src.bcast}
+		}
+	}
+	next = func() (listed, bool, error) {
+		var best *source
+		for _, src := range srcs {
+			fill(src)
+			if src.err != nil {
+				return listed{}, false, fmt.Errorf("notify: list: %w", src.err)
+			}
+			if src.head != nil && (best == nil || src.head.id < best.head.id) {
+				best = src
+			}
+		}
+		if best == nil {
+			return listed{}, false, nil
+		}
+		l := *best.head
+		best.head = nil
+		return l, true, nil
+	}
+	stop = func() {
+		for _, src := range srcs {
+			src.stop()
+		}
+	}
+	full = func() bool { return srcs[0].left == 0 }
+	return next, stop, full
+}
+
+// prune deletes a person's oldest notifications beyond inboxKeep (at most
+// pruneBatch a call).
+func (s *Service) prune(ctx context.Context, userID string) {
 	n, pruned := 0, 0
 	for obj, err := range s.st.List(ctx, inboxDir(userID)) {
 		if err != nil {
-			return nil, fmt.Errorf("notify: inbox: %w", err)
+			s.log.Warn("pruning old notifications", "err", err)
+			return
 		}
-		n++
-		if n > inboxKeep {
-			if pruned < pruneBatch {
-				pruned++
-				if err := s.st.Delete(ctx, obj.Key); err != nil {
-					s.log.Warn("pruning old notifications", "err", err)
-				}
-				continue
-			}
-			break
+		if n++; n <= inboxKeep {
+			continue
 		}
-		out = append(out, listed{id: noteID(obj.Key), key: obj.Key})
+		if err := s.st.Delete(ctx, obj.Key); err != nil {
+			s.log.Warn("pruning old notifications", "err", err)
+			return
+		}
+		if pruned++; pruned >= pruneBatch {
+			return
+		}
 	}
-	n = 0
-	for obj, err := range s.st.List(ctx, broadcastPrefix) {
-		if err != nil {
-			return nil, fmt.Errorf("notify: broadcasts: %w", err)
-		}
-		if n++; n > broadcastScan {
-			break
-		}
-		out = append(out, listed{id: noteID(obj.Key), key: obj.Key, broadcast: true})
-	}
-	slices.SortFunc(out, func(a, b listed) int { return cmp.Compare(a.id, b.id) })
-	return out, nil
 }
 
 func noteID(key string) string {
@@ -567,18 +628,24 @@ func (s *Service) List(ctx context.Context, r Reader, before string, limit int) 
 	if err != nil {
 		return Page{}, err
 	}
-	keys, err := s.collect(ctx, r.ID)
-	if err != nil {
-		return Page{}, err
-	}
+	next, stop, full := s.merged(ctx, r.ID)
+	defer stop()
+	defer func() {
+		if full() {
+			s.prune(ctx, r.ID) // the reader reached the cap: there may be older ones to drop
+		}
+	}()
 	var p Page
-	for _, k := range keys {
+	for {
+		k, ok, err := next()
+		if err != nil {
+			return Page{}, err
+		}
+		if !ok {
+			break
+		}
 		if before != "" && k.id <= before {
 			continue
-		}
-		if len(p.Notes) == limit {
-			p.Next = p.Notes[len(p.Notes)-1].ID
-			break
 		}
 		n, err := s.read(ctx, k.key, k.broadcast)
 		if errors.Is(err, store.ErrNotFound) {
@@ -594,6 +661,10 @@ func (s *Service) List(ctx context.Context, r Reader, before string, limit int) 
 		if k.broadcast && !s.visible(r, st, n) {
 			continue
 		}
+		if len(p.Notes) == limit {
+			p.Next = p.Notes[len(p.Notes)-1].ID
+			break
+		}
 		n.ID = k.id
 		n.Unread = st.unread(k.id)
 		p.Notes = append(p.Notes, *n)
@@ -602,25 +673,40 @@ func (s *Service) List(ctx context.Context, r Reader, before string, limit int) 
 }
 
 // Unread counts r's unread notifications, up to maxUnread+1 (the badge
-// shows "99+" beyond 99).
+// shows "99+" beyond 99). It stops at the "all read" watermark, and
+// broadcasts older than broadcastFresh no longer count as new. Counts are
+// kept for badgeFresh in this process (a change made here resets them).
 func (s *Service) Unread(ctx context.Context, r Reader) (int, error) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	if b, ok := s.badges[r.ID]; ok && now.Sub(b.at) < badgeFresh && now.Sub(b.at) >= 0 && b.dept == r.Department {
+		s.mu.Unlock()
+		return b.n, nil
+	}
+	s.mu.Unlock()
 	st, _, err := s.readState(ctx, r.ID)
 	if err != nil {
 		return 0, err
 	}
-	keys, err := s.collect(ctx, r.ID)
-	if err != nil {
-		return 0, err
-	}
+	oldest := idAt(now.Add(-broadcastFresh))
+	next, stop, _ := s.merged(ctx, r.ID)
+	defer stop()
 	n := 0
-	for _, k := range keys {
-		if st.SeenUntil != "" && k.id >= st.SeenUntil {
+	for {
+		k, ok, err := next()
+		if err != nil {
+			return 0, err
+		}
+		if !ok || (st.SeenUntil != "" && k.id >= st.SeenUntil) {
 			break // sorted: the rest are older than the watermark
 		}
 		if !st.unread(k.id) {
 			continue
 		}
 		if k.broadcast {
+			if k.id > oldest {
+				continue
+			}
 			b, err := s.read(ctx, k.key, true)
 			if err != nil || !s.visible(r, st, b) {
 				continue
@@ -630,7 +716,31 @@ func (s *Service) Unread(ctx context.Context, r Reader) (int, error) {
 			break
 		}
 	}
+	s.mu.Lock()
+	if len(s.badges) >= cacheMax {
+		clear(s.badges)
+	}
+	s.badges[r.ID] = badge{n: n, at: now, dept: r.Department}
+	s.mu.Unlock()
 	return n, nil
+}
+
+// badge is a cached unread count.
+type badge struct {
+	n    int
+	at   time.Time
+	dept string
+}
+
+// forget drops the cached badge of userID ("" for everyone).
+func (s *Service) forget(userID string) {
+	s.mu.Lock()
+	if userID == "" {
+		clear(s.badges)
+	} else {
+		delete(s.badges, userID)
+	}
+	s.mu.Unlock()
 }
 
 // Open returns r's notification id and marks it read.
@@ -652,6 +762,7 @@ func (s *Service) Open(ctx context.Context, r Reader, id string) (*Note, error) 
 		return nil, fmt.Errorf("notify: open: %w", err)
 	}
 	n.ID = id
+	s.forget(r.ID)
 	err = s.modifyState(ctx, r.ID, func(st *state) {
 		if !st.unread(id) {
 			return
@@ -667,6 +778,7 @@ func (s *Service) Open(ctx context.Context, r Reader, id string) (*Note, error) 
 // MarkAllRead marks everything r has so far as read.
 func (s *Service) MarkAllRead(ctx context.Context, r Reader) error {
 	mark := idAt(s.opts.Now())
+	s.forget(r.ID)
 	return s.modifyState(ctx, r.ID, func(st *state) {
 		st.SeenUntil, st.Read = mark, nil
 	})
@@ -708,6 +820,7 @@ func (s *Service) SetPrefs(ctx context.Context, userID string, choices map[Kind]
 	}); err != nil {
 		return err
 	}
+	s.forget(userID)
 	// Broadcast kinds keep an index of who does not want them pushed.
 	for k, c := range choices {
 		ki, _ := Info(k)
