@@ -261,6 +261,7 @@ func wecomUser(userID string) (string, bool) {
 	return strings.CutPrefix(userID, "wecom:")
 }
 
+// PushUser queues a card for a member signed in through WeCom.
 func (p *wecomPusher) PushUser(ctx context.Context, userID string, c notify.Card, key string) error {
 	id, ok := wecomUser(userID)
 	if !ok {
@@ -327,6 +328,7 @@ func (p *wecomPusher) PushAudience(ctx context.Context, everyone bool, depts, ex
 	return nil
 }
 
+// PostGroup queues a markdown post to a department's group robot.
 func (p *wecomPusher) PostGroup(ctx context.Context, dept, webhook, markdown, key string) error {
 	if err := p.ch.outbox.EnqueueHook(ctx, key, wecom.HookPost{Department: dept, URL: webhook, Markdown: markdown}); err != nil {
 		return err
@@ -344,14 +346,21 @@ type wecomAdmin struct{ ch *channel }
 
 var _ web.WeComAdmin = wecomAdmin{}
 
-func (w wecomAdmin) Sync(ctx context.Context) (wecom.SyncStatus, error)    { return w.ch.dir.Sync(ctx) }
+// Sync syncs the address book now.
+func (w wecomAdmin) Sync(ctx context.Context) (wecom.SyncStatus, error) { return w.ch.dir.Sync(ctx) }
+
+// LastSync is the outcome of the last sync.
 func (w wecomAdmin) LastSync(ctx context.Context) (wecom.SyncStatus, error) { return w.ch.dir.LastSync(ctx) }
+
+// DepartmentList lists the synced WeCom departments.
 func (w wecomAdmin) DepartmentList(ctx context.Context) ([]wecom.Department, time.Time, error) {
 	return w.ch.dir.DepartmentList(ctx)
 }
+// SetMapping maps a WeCom department to a portal department.
 func (w wecomAdmin) SetMapping(ctx context.Context, id int, portal string) error {
 	return w.ch.dir.SetMapping(ctx, id, portal)
 }
+// OutboxStatus counts waiting messages and lists problems.
 func (w wecomAdmin) OutboxStatus(ctx context.Context, limit int) (wecom.Status, error) {
 	return w.ch.outbox.Status(ctx, limit)
 }
@@ -363,6 +372,7 @@ type botSearch struct {
 	files *files.Service
 }
 
+// Search finds packs and files for the bot.
 func (b *botSearch) Search(ctx context.Context, text string, limit int) ([]wecom.Hit, error) {
 	q := index.Query{Text: text, Limit: limit}
 	pr, err := b.packs.Search(ctx, q)

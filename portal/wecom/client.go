@@ -105,6 +105,7 @@ type APIError struct {
 	Msg  string
 }
 
+// Error describes the error (never the request URL, which holds the token).
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wecom %s: errcode %d: %s", e.Path, e.Code, e.Msg)
 }
