@@ -350,16 +350,20 @@ var _ web.WeComAdmin = wecomAdmin{}
 func (w wecomAdmin) Sync(ctx context.Context) (wecom.SyncStatus, error) { return w.ch.dir.Sync(ctx) }
 
 // LastSync is the outcome of the last sync.
-func (w wecomAdmin) LastSync(ctx context.Context) (wecom.SyncStatus, error) { return w.ch.dir.LastSync(ctx) }
+func (w wecomAdmin) LastSync(ctx context.Context) (wecom.SyncStatus, error) {
+	return w.ch.dir.LastSync(ctx)
+}
 
 // DepartmentList lists the synced WeCom departments.
 func (w wecomAdmin) DepartmentList(ctx context.Context) ([]wecom.Department, time.Time, error) {
 	return w.ch.dir.DepartmentList(ctx)
 }
+
 // SetMapping maps a WeCom department to a portal department.
 func (w wecomAdmin) SetMapping(ctx context.Context, id int, portal string) error {
 	return w.ch.dir.SetMapping(ctx, id, portal)
 }
+
 // OutboxStatus counts waiting messages and lists problems.
 func (w wecomAdmin) OutboxStatus(ctx context.Context, limit int) (wecom.Status, error) {
 	return w.ch.outbox.Status(ctx, limit)
