@@ -62,16 +62,14 @@ func (s *server) notifyComment(c echo.Context, st *stories.Story, cm *stories.Co
 	s.emit(c, n)
 }
 
-// notifyModerated tells the author what a moderator (or auto-hide) did.
-func (s *server) notifyModerated(c echo.Context, st *stories.Story, act stories.Action, note string) {
+// notifyModerated tells the author what a moderator did (actorID is the
+// moderator, or "system" for the auto-hide of a reported story; a moderator
+// acting on their own story is not told).
+func (s *server) notifyModerated(c echo.Context, st *stories.Story, act stories.Action, actorID, note string) {
 	action := map[stories.Action]string{stories.ActHide: notify.ActionHidden, stories.ActRestore: notify.ActionRestored,
 		stories.ActWarn: notify.ActionWarned, stories.ActDelete: notify.ActionDeleted}[act]
 	if action == "" {
 		return
-	}
-	actorID := "moderator"
-	if u := userOf(c); u != nil && u.ID != st.Author {
-		actorID = u.ID
 	}
 	s.emit(c, notify.Note{Kind: notify.KindStoryModerated, To: st.Author, ActorID: actorID, Ref: st.ID,
 		Action: action, Title: storyTitle(st), Body: note, URL: storyURL(st.ID)})

@@ -631,7 +631,7 @@ func (s *server) reportStory(c echo.Context) error {
 	}
 	if res.Hidden {
 		s.record(c, audit.Entry{Actor: "system", Action: "story.autohide", Target: "story:" + st.ID, Detail: fmt.Sprintf("%d reports", res.Reports)})
-		s.notifyModerated(c, st, stories.ActHide, "")
+		s.notifyModerated(c, st, stories.ActHide, "system", "")
 		if st.Author != u.ID && !u.CanModerate() {
 			return c.Redirect(http.StatusSeeOther, "/stories?reported=1") // the story is gone for the reporter
 		}
