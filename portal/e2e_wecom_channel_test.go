@@ -130,11 +130,21 @@ func TestWeComChannel(t *testing.T) {
 		t.Fatalf("/me of the admin:\n%.800s", me)
 	}
 
-	// WeCom goes down; the announcement is posted anyway.
-	fake.Down(-1)
-	_, form, _ := admin.do("GET", base+"/announcements/new", nil)
+	// The admin pastes 销售部's group robot.
+	_, form, _ := admin.do("GET", base+"/admin/wecom", nil)
 	m := csrfRE.FindStringSubmatch(form)
 	if m == nil {
+		t.Fatalf("no CSRF token on the admin page:\n%.600s", form)
+	}
+	robot := "5f1b2c3d-0000-4bc4-97a0-0ec2aaaa5aaa"
+	if status, page, _ := admin.do("POST", base+"/admin/wecom/groups", url.Values{"_csrf": {m[1]}, "department": {"销售部"}, "webhook": {fake.WebhookURL(robot)}}); status != 200 || !strings.Contains(page, "群机器人已保存") {
+		t.Fatalf("saving the robot: %d\n%.600s", status, page)
+	}
+
+	// WeCom goes down; the announcement is posted anyway.
+	fake.Down(-1)
+	_, form, _ = admin.do("GET", base+"/announcements/new", nil)
+	if m = csrfRE.FindStringSubmatch(form); m == nil {
 		t.Fatalf("no CSRF token on the form:\n%.600s", form)
 	}
 	const title = "六月销售冲刺动员会"
@@ -145,7 +155,7 @@ func TestWeComChannel(t *testing.T) {
 	}
 	eventually(t, 30*time.Second, "a failed delivery attempt", func() bool { return fake.Calls("/cgi-bin/message/send") > 0 })
 	_, page, _ := admin.do("GET", base+"/admin/wecom", nil)
-	if !strings.Contains(page, "等待发送：1 条") {
+	if !strings.Contains(page, "等待发送：2 条") { // the text card and the robot post
 		t.Errorf("the outbox does not hold the message while WeCom is down:\n%.2000s", page)
 	}
 	if n := len(fake.Sends()); n != 0 {
@@ -197,6 +207,11 @@ func TestWeComChannel(t *testing.T) {
 	if card.MsgType != "textcard" || card.Title != "新公告："+title || card.DuplicateCheck != 1 || !strings.HasPrefix(card.URL, base+"/departments/") ||
 		!strings.Contains(card.Description, "销售部") {
 		t.Fatalf("card %+v", card)
+	}
+
+	eventually(t, 30*time.Second, "the robot post", func() bool { return len(fake.Posts()) > 0 })
+	if p := fake.Posts()[0]; p.Key != robot || !strings.Contains(p.Content, "**新公告："+title+"**") || !strings.Contains(p.Content, "("+card.URL+")") {
+		t.Errorf("robot post %+v", p)
 	}
 
 	// 陈晨 taps the card inside WeChat: signed in on the way, no login page.

@@ -38,9 +38,11 @@ type channel struct {
 	log    *slog.Logger
 	notify *notify.Service
 
-	// The WeCom parts; nil when the app is not configured.
+	// outbox delivers application messages and group robot posts (robots
+	// need no app, so it is always there).
+	outbox *wecom.Outbox
+	// The WeCom app's parts; nil when the app is not configured.
 	tokens   *wecomauth.Tokens
-	outbox   *wecom.Outbox
 	dir      *wecom.Directory
 	bot      *wecom.Bot
 	callback *wecom.Callback
@@ -57,21 +59,29 @@ type channel struct {
 func openChannel(cfg config.Config, st store.Store, pk *packs.Service, fl *files.Service, log *slog.Logger) (*channel, error) {
 	ch := &channel{log: log, kick: make(chan struct{}, 1)}
 	nopts := notify.Options{BaseURL: cfg.BaseURL, Log: log}
+	var client *wecom.Client
+	var err error
 	if cfg.WeComApp() {
-		var err error
 		if ch.tokens, err = wecomauth.NewTokens(cfg.WeComCorpID, cfg.WeComSecret, cfg.WeComAPIBase, nil, nil); err != nil {
 			return nil, err
 		}
-		client, err := wecom.NewClient(wecom.Config{CorpID: cfg.WeComCorpID, AgentID: cfg.WeComAgentID, Tokens: ch.tokens, APIBase: cfg.WeComAPIBase})
-		if err != nil {
-			return nil, err
-		}
-		ch.outbox = wecom.NewOutbox(st, client, wecom.OutboxOptions{
-			DigestURL: strings.TrimSuffix(cfg.BaseURL, "/") + "/notifications", Report: ch.report, Log: log,
-		})
+		client, err = wecom.NewClient(wecom.Config{CorpID: cfg.WeComCorpID, AgentID: cfg.WeComAgentID, Tokens: ch.tokens, APIBase: cfg.WeComAPIBase})
+	} else {
+		client, err = wecom.NewHookClient(cfg.WeComAPIBase, nil) // group robots only
+	}
+	if err != nil {
+		return nil, err
+	}
+	digest := ""
+	if cfg.BaseURL != "" {
+		digest = strings.TrimSuffix(cfg.BaseURL, "/") + "/notifications"
+	}
+	ch.outbox = wecom.NewOutbox(st, client, wecom.OutboxOptions{DigestURL: digest, Report: ch.report, Log: log})
+	nopts.Groups = &groupPoster{ch: ch}
+	nopts.CheckHook = client.CheckWebhook
+	if cfg.WeComApp() {
 		ch.dir = wecom.NewDirectory(st, client, wecom.DirectoryOptions{OnLeft: ch.onLeft, Log: log})
 		nopts.Pusher = &wecomPusher{ch: ch}
-		nopts.CheckHook = client.CheckWebhook
 		if cfg.WeComCallback() {
 			crypto, err := wecom.NewCrypto(cfg.WeComToken, cfg.WeComAESKey, cfg.WeComCorpID)
 			if err != nil {
@@ -328,8 +338,13 @@ func (p *wecomPusher) PushAudience(ctx context.Context, everyone bool, depts, ex
 	return nil
 }
 
+// groupPoster is notify's group robot channel, through the same outbox.
+type groupPoster struct{ ch *channel }
+
+var _ notify.GroupPoster = (*groupPoster)(nil)
+
 // PostGroup queues a markdown post to a department's group robot.
-func (p *wecomPusher) PostGroup(ctx context.Context, dept, webhook, markdown, key string) error {
+func (p *groupPoster) PostGroup(ctx context.Context, dept, webhook, markdown, key string) error {
 	if err := p.ch.outbox.EnqueueHook(ctx, key, wecom.HookPost{Department: dept, URL: webhook, Markdown: markdown}); err != nil {
 		return err
 	}

@@ -127,6 +127,11 @@ type Pusher interface {
 	// PushAudience queues a card for the members of the departments (or
 	// everyone), leaving out the users in except where it can.
 	PushAudience(ctx context.Context, everyone bool, departments, except []string, c Card, key string) error
+}
+
+// GroupPoster is the group robot channel (群机器人): it needs no WeCom app,
+// only the webhook an admin pasted.
+type GroupPoster interface {
 	// PostGroup queues a markdown post to a group robot.
 	PostGroup(ctx context.Context, department, webhook, markdown, key string) error
 }
@@ -136,6 +141,8 @@ type Options struct {
 	// Pusher is the WeCom channel; nil means portal only (choices of WeCom
 	// push then behave as portal).
 	Pusher Pusher
+	// Groups posts to departments' group robots; nil turns robots off.
+	Groups GroupPoster
 	// BaseURL is the portal's absolute address, for links in pushes.
 	BaseURL string
 	// CheckHook validates a group robot webhook an admin pastes.
@@ -428,28 +435,27 @@ func (s *Service) Broadcast(ctx context.Context, n Note) error {
 		return fmt.Errorf("notify: broadcast: %w", err)
 	}
 	s.forget("")
-	if s.opts.Pusher == nil {
-		return nil
-	}
 	var errs []error
-	except, err := s.optouts(ctx, n.Kind)
-	if err != nil {
-		errs = append(errs, err)
+	if s.opts.Pusher != nil {
+		except, err := s.optouts(ctx, n.Kind)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if n.ActorID != "" {
+			except = append(except, n.ActorID)
+		}
+		if err := s.opts.Pusher.PushAudience(ctx, n.Everyone, n.Departments, except, s.card(n), "broadcast:"+string(n.Kind)+":"+n.Ref); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if n.ActorID != "" {
-		except = append(except, n.ActorID)
-	}
-	if err := s.opts.Pusher.PushAudience(ctx, n.Everyone, n.Departments, except, s.card(n), "broadcast:"+string(n.Kind)+":"+n.Ref); err != nil {
-		errs = append(errs, err)
-	}
-	if ki.Group {
+	if ki.Group && s.opts.Groups != nil {
 		hooks, err := s.GroupHooks(ctx)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		for _, g := range hooks {
 			if n.Everyone || slices.Contains(n.Departments, g.Department) {
-				if err := s.opts.Pusher.PostGroup(ctx, g.Department, g.URL, s.markdown(n), "group:"+g.Department+":"+string(n.Kind)+":"+n.Ref); err != nil {
+				if err := s.opts.Groups.PostGroup(ctx, g.Department, g.URL, s.markdown(n), "group:"+g.Department+":"+string(n.Kind)+":"+n.Ref); err != nil {
 					errs = append(errs, err)
 				}
 			}

@@ -68,7 +68,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{push: &pusher{}, st: st, now: time.Date(2025, 6, 3, 9, 0, 0, 0, time.UTC)}
-	e.svc = notify.New(st, notify.Options{Pusher: e.push, BaseURL: "https://jinnang.example.com",
+	e.svc = notify.New(st, notify.Options{Pusher: e.push, Groups: e.push, BaseURL: "https://jinnang.example.com",
 		Now: func() time.Time { e.now = e.now.Add(time.Second); return e.now },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		CheckHook: func(u string) error {

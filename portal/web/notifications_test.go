@@ -66,7 +66,7 @@ func newNotifyServer(t *testing.T, mod func(*Options)) (*testServer, *recordingP
 	push := &recordingPusher{}
 	ts := newTestServer(t, mod)
 	// The notifications live in the test server's store.
-	svc := notify.New(ts.store, notify.Options{Pusher: push, BaseURL: "https://jinnang.example.com",
+	svc := notify.New(ts.store, notify.Options{Pusher: push, Groups: push, BaseURL: "https://jinnang.example.com",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		CheckHook: func(u string) error {
 			if !strings.HasPrefix(u, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=") {

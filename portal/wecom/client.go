@@ -95,6 +95,26 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// NewHookClient returns a client for group robot webhooks only (no app:
+// Send and the address book fail with ErrNoApp). apiBase "" means WeCom's.
+func NewHookClient(apiBase string, hc *http.Client) (*Client, error) {
+	base := strings.TrimRight(apiBase, "/")
+	if base == "" {
+		base = defaultAPIBase
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("wecom: APIBase %q is not an absolute http(s) URL", apiBase)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: requestTimeout}
+	}
+	return &Client{apiBase: base, http: hc}, nil
+}
+
+// ErrNoApp means a call needs the WeCom app (corp id, agent id, secret),
+// which is not configured.
+var ErrNoApp = errors.New("wecom: the WeCom app is not configured")
+
 // CorpID is the corp id the client calls for.
 func (c *Client) CorpID() string { return c.corpID }
 
@@ -149,6 +169,9 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, bo
 		if payload, err = json.Marshal(body); err != nil {
 			return fmt.Errorf("wecom %s: encode: %w", path, err)
 		}
+	}
+	if c.tokens == nil {
+		return fmt.Errorf("wecom %s: %w", path, ErrNoApp)
 	}
 	for attempt := 0; ; attempt++ {
 		token, err := c.tokens.Token(ctx)
