@@ -775,7 +775,14 @@ func (s *Service) Open(ctx context.Context, r Reader, id string) (*Note, error) 
 		}
 		st.Read = append(st.Read, id)
 		if len(st.Read) > maxRead {
-			st.Read = st.Read[len(st.Read)-maxRead:]
+			// Too many marks: the oldest becomes the watermark (it and
+			// everything older count as read), so no mark is lost.
+			slices.Sort(st.Read)
+			drop := st.Read[maxRead-1:]
+			if w := drop[0]; st.SeenUntil == "" || w < st.SeenUntil {
+				st.SeenUntil = w
+			}
+			st.Read = slices.Clone(st.Read[:maxRead-1])
 		}
 	})
 	return n, err
