@@ -97,6 +97,8 @@ type app struct {
 	// paths are reading paths; people the directory they report on.
 	paths  *paths.Service
 	people *people.Directory
+	// ch is notifications and the WeCom channel (messages, address book, bot).
+	ch *channel
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -128,7 +130,11 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
-	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store); err != nil {
+	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
+		a.close()
+		return nil, fmt.Errorf("wecom: %w", err)
+	}
+	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store, a.ch.members(a.store)); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -228,11 +234,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
-	authOpts, err := newAuth(ctx, cfg, a.store, a.log)
+	authOpts, err := newAuth(ctx, cfg, a.store, a.log, a.ch.signIn())
 	if err != nil {
 		return err
 	}
-	e, err := web.New(web.Options{
+	a.ch.admins, a.ch.audit = authOpts.Roles.Admins, authOpts.Audit
+	wopts := web.Options{
 		Auth:             authOpts,
 		Packs:            a.packs,
 		Files:            a.files,
@@ -254,7 +261,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		Logger:           a.log,
 		DevReload:        cfg.Dev,
 		Now:              time.Now,
-	})
+	}
+	a.ch.webOptions(&wopts)
+	e, err := web.New(wopts)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -273,6 +282,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
 	go every(ctx, time.Hour, a.knowledgeUpkeep)
+	a.ch.background(ctx, cfg)
 	if listening != nil {
 		listening(ln.Addr())
 	}

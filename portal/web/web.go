@@ -85,6 +85,15 @@ type Options struct {
 	// People is the directory of who is in which department (reports of
 	// paths and read receipts); nil leaves those reports without names.
 	People Directory
+	// Notify is notifications (the 消息 page, its badge, and the hooks that
+	// tell people what happened); nil turns them off.
+	Notify Notifier
+	// WeComCallback is the WeCom app's receive-message URL (the keyword
+	// bot); nil leaves /wecom/callback unregistered.
+	WeComCallback WeComCallback
+	// WeComAdmin is directory sync and the message outbox for /admin/wecom;
+	// nil when WeCom is not configured.
+	WeComAdmin WeComAdmin
 }
 
 // server holds the handlers' dependencies.
@@ -118,10 +127,13 @@ type server struct {
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
 
-	editor    PackEditor // nil when packs are read-only
-	knowledge KnowledgeOptions
-	paths     Paths     // nil when reading paths are off
-	people    Directory // nil: no directory
+	editor     PackEditor // nil when packs are read-only
+	knowledge  KnowledgeOptions
+	paths      Paths         // nil when reading paths are off
+	people     Directory     // nil: no directory
+	notify     Notifier      // nil when notifications are off
+	wecomCB    WeComCallback // nil when the callback is not configured
+	wecomAdmin WeComAdmin    // nil when WeCom is not configured
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -163,6 +175,9 @@ func New(opts Options) (*echo.Echo, error) {
 		paths:      opts.Paths,
 		people:     opts.People,
 		knowledge:  opts.Knowledge.withDefaults(),
+		notify:     opts.Notify,
+		wecomCB:    opts.WeComCallback,
+		wecomAdmin: opts.WeComAdmin,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
@@ -309,6 +324,8 @@ func (s *server) routes(e *echo.Echo) {
 	if s.polls != nil {
 		s.pollRoutes(get, write)
 	}
+	s.notifyRoutes(get, write)
+	s.wecomRoutes(match, get, write)
 }
 
 // uploadRoutes are the POST routes that stream a multipart body; the global
