@@ -99,6 +99,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	opts.Announcements = announce.New(st, fakeMarkdown, nil)
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
+	opts.Editor, opts.Paths, opts.People = newTestKnowledge(t, st, ix)
 	if mod != nil {
 		mod(&opts)
 	}
