@@ -1,0 +1,227 @@
+package lang
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jinnang/jinnang/portal/index"
+)
+
+// ellipsis marks text cut off a snippet.
+const ellipsis = "…"
+
+// match is a byte range of a text that a query word matches.
+type match struct{ start, end int }
+
+// matches finds where the words (and their synonyms) occur in text: CJK
+// words as substrings, Latin words as whole words whose stem is the
+// word's, or within its typo tolerance. Stop words are not marked. Offsets
+// are into text itself (folding keeps byte lengths).
+func matches(text string, words []Word) (ms []match, found []bool) {
+	lower := foldSameWidth(text)
+	found = make([]bool, len(words))
+	type latin struct {
+		i     int
+		forms []string
+	}
+	var latins []latin
+	for i, w := range words {
+		if w.Stop {
+			continue
+		}
+		var forms []string
+		for _, f := range append([]string{w.Text}, w.Alts...) {
+			if strings.IndexFunc(f, IsCJK) >= 0 {
+				for from := 0; ; {
+					j := strings.Index(lower[from:], f)
+					if j < 0 {
+						break
+					}
+					ms = append(ms, match{from + j, from + j + len(f)})
+					found[i] = true
+					from += j + len(f)
+				}
+				continue
+			}
+			forms = append(forms, f)
+		}
+		if len(forms) > 0 {
+			latins = append(latins, latin{i, forms})
+		}
+	}
+	if len(latins) > 0 {
+		for _, p := range Pieces(lower) {
+			if p.CJK {
+				continue
+			}
+			k := Key(p.Text)
+			for _, l := range latins {
+				for _, f := range l.forms {
+					if latinMatch(k, f) {
+						ms = append(ms, match{p.Start, p.Start + len(p.Text)})
+						found[l.i] = true
+						break
+					}
+				}
+			}
+		}
+	}
+	return ms, found
+}
+
+// latinMatch reports whether the text word t matches the query word q:
+// equal, the same stem, or within q's typo tolerance (a transposition is
+// one typo).
+func latinMatch(t, q string) bool {
+	if t == q || Stem(t) == Stem(q) {
+		return true
+	}
+	f := Fuzziness(q)
+	return f > 0 && withinDistance(t, q, f)
+}
+
+// withinDistance reports whether the Damerau–Levenshtein (optimal string
+// alignment) distance of a and b is at most k.
+func withinDistance(a, b string, k int) bool {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > k || -d > k {
+		return false
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > k {
+			return false
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)] <= k
+}
+
+// Coverage is the share of the query's required words that occur in any
+// of texts (1 when the query has none).
+func Coverage(words []Word, texts ...string) float64 {
+	req := 0
+	hit := make([]bool, len(words))
+	for _, t := range texts {
+		_, found := matches(t, words)
+		for i, f := range found {
+			hit[i] = hit[i] || f
+		}
+	}
+	n := 0
+	for i, w := range words {
+		if !w.Stop {
+			req++
+			if hit[i] {
+				n++
+			}
+		}
+	}
+	if req == 0 {
+		return 1
+	}
+	return float64(n) / float64(req)
+}
+
+// Snippet returns a window of about width runes of text around the first
+// place the query words occur, with every occurrence marked as a hit, the
+// whole word the reader typed (never a single character of it). It returns
+// nil when no word occurs.
+func Snippet(text string, words []Word, width int) []index.Span {
+	text = strings.ToValidUTF8(index.StripMarkers(text), "\uFFFD")
+	ms, _ := matches(text, words)
+	if len(ms) == 0 {
+		return nil
+	}
+	hit := make([]bool, len(text))
+	first := len(text)
+	firstEnd := len(text)
+	for _, m := range ms {
+		for i := m.start; i < m.end; i++ {
+			hit[i] = true
+		}
+		if m.start < first {
+			first, firstEnd = m.start, m.end
+		}
+	}
+	side := max((width-utf8.RuneCountInString(text[first:firstEnd]))/2, 0)
+	lo := first
+	for n := 0; n < side && lo > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(text[:lo])
+		lo -= size
+	}
+	hi := firstEnd
+	for n := 0; n < side && hi < len(text); n++ {
+		_, size := utf8.DecodeRuneInString(text[hi:])
+		hi += size
+	}
+	// Give the window the width the left side did not use.
+	for n := utf8.RuneCountInString(text[lo:hi]); n < width && hi < len(text); n++ {
+		_, size := utf8.DecodeRuneInString(text[hi:])
+		hi += size
+	}
+	for hi < len(text) && hit[hi] { // never cut a marked word
+		_, size := utf8.DecodeRuneInString(text[hi:])
+		hi += size
+	}
+	var spans []index.Span
+	if lo > 0 {
+		spans = append(spans, index.Span{Text: ellipsis})
+	}
+	for start := lo; start < hi; {
+		end := start
+		for end < hi && hit[end] == hit[start] {
+			end++
+		}
+		spans = append(spans, index.Span{Text: text[start:end], Hit: hit[start]})
+		start = end
+	}
+	if hi < len(text) {
+		spans = append(spans, index.Span{Text: ellipsis})
+	}
+	return mergePlain(spans)
+}
+
+// foldSameWidth lowercases s rune by rune, keeping a rune whose lower case
+// has another UTF-8 length, so byte offsets in the result are offsets in s.
+func foldSameWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		l := unicode.ToLower(r)
+		if utf8.RuneLen(l) != utf8.RuneLen(r) {
+			return r
+		}
+		return l
+	}, s)
+}
+
+// mergePlain joins adjacent non-hit spans.
+func mergePlain(spans []index.Span) []index.Span {
+	out := spans[:0]
+	for _, s := range spans {
+		if n := len(out); n > 0 && !s.Hit && !out[n-1].Hit {
+			out[n-1].Text += s.Text
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
