@@ -10,7 +10,7 @@ import (
 // Pinyin returns the pinyin terms of short texts (titles, tags): for each
 // word of two or more Han characters, its full pinyin without tones
 // (baoxiao) and its initials (bx); for a whole text of up to eight
-// characters, the same for the text. Latin parts are left out.
+// characters, the same and every start of its initials (差旅报销流程: clbx). Latin parts are left out.
 func Pinyin(texts ...string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -29,6 +29,11 @@ func Pinyin(texts ...string) []string {
 			}
 			words := cutSearch(p.Text)
 			if utf8.RuneCountInString(p.Text) <= 8 {
+				// The initials of the run's start too: 差旅报销流程 answers clbx.
+				_, initials := spell(p.Text, args)
+				for n := 2; n < len(initials); n++ {
+					add(initials[:n])
+				}
 				words = append(words, p.Text)
 			}
 			for _, w := range words {
