@@ -136,6 +136,7 @@ func (s *Service) putDept(ctx context.Context, d Department, opts store.PutOptio
 	if _, err := s.store.Put(ctx, deptKey(d.Name), bytes.NewReader(b), opts); err != nil {
 		return fmt.Errorf("save department %q: %w", d.Name, err)
 	}
+	s.indexDept(ctx, d)
 	return nil
 }
 

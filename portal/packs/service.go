@@ -195,7 +195,7 @@ func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.
 	}
 	p := &Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: obj.ETag}
 	s.remember(p)
-	if err := s.index.Upsert(ctx, toDoc(slug, doc)); err != nil {
+	if err := s.index.Upsert(ctx, ToDoc(slug, doc)); err != nil {
 		s.log.Warn("index write failed; queued in outbox", "pack", slug, "err", err)
 		if oerr := s.outbox.Add(ctx, slug); oerr != nil {
 			return p, fmt.Errorf("index pack %q: %w (and outbox: %v)", slug, err, oerr)
@@ -204,7 +204,8 @@ func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.
 	return p, nil
 }
 
-func toDoc(slug string, d markdown.Document) index.Doc {
+// ToDoc is the index document of the pack slug parsed as d.
+func ToDoc(slug string, d markdown.Document) index.Doc {
 	return index.Doc{
 		ID: docID(slug), Kind: Kind,
 		Title: d.Meta.Title, Summary: d.Meta.Summary, Body: d.Text,
@@ -227,7 +228,7 @@ func (s *Service) reindexOne(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	return s.index.Upsert(ctx, toDoc(slug, doc))
+	return s.index.Upsert(ctx, ToDoc(slug, doc))
 }
 
 func (s *Service) load(ctx context.Context, key string) (markdown.Document, error) {
@@ -335,7 +336,7 @@ func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 		if err != nil {
 			return index.Doc{}, false, fmt.Errorf("%s: %w", Key(slug), err)
 		}
-		return toDoc(slug, doc), true, nil
+		return ToDoc(slug, doc), true, nil
 	}, progress)
 }
 

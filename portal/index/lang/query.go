@@ -81,27 +81,26 @@ func Query(text string, syn *Synonyms) []Word {
 	return out
 }
 
-// segmentRun cuts a CJK run into words: synonym terms first (longest
-// leftmost), the segmenter for the rest, then single characters rejoined.
+// segmentRun cuts a CJK run into words: the segmenter's words, where
+// neighbouring words that spell a synonym term (社保+公积金) are joined into
+// it, then neighbouring single characters joined again. A synonym never
+// splits a word (工资 is not taken out of 工资卡).
 func segmentRun(run string, syn *Synonyms) []string {
+	cuts := cut(run)
 	var toks []string
-	rest := run
-	for rest != "" {
-		at, term := -1, ""
-		for _, k := range syn.cjkOrNil() {
-			if i := strings.Index(rest, k); i >= 0 && (at < 0 || i < at) {
-				at, term = i, k
+	for i := 0; i < len(cuts); i++ {
+		joined := false
+		for j := min(len(cuts), i+6); j >= i+2 && syn != nil; j-- {
+			if t := strings.Join(cuts[i:j], ""); len(syn.byKey[t]) > 0 {
+				toks = append(toks, "\x00"+t) // marked: never joined
+				i = j - 1
+				joined = true
+				break
 			}
 		}
-		if at < 0 {
-			toks = append(toks, cut(rest)...)
-			break
+		if !joined {
+			toks = append(toks, cuts[i])
 		}
-		if at > 0 {
-			toks = append(toks, cut(rest[:at])...)
-		}
-		toks = append(toks, "\x00"+term) // marked: never joined
-		rest = rest[at+len(term):]
 	}
 	var out []string
 	var single strings.Builder
@@ -126,13 +125,6 @@ func segmentRun(run string, syn *Synonyms) []string {
 	}
 	flush()
 	return out
-}
-
-func (s *Synonyms) cjkOrNil() []string {
-	if s == nil {
-		return nil
-	}
-	return s.cjk
 }
 
 // Required returns the words that are not stop words.

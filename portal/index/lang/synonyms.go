@@ -18,9 +18,8 @@ const (
 // Synonyms are groups of interchangeable terms (年假, 年休假). The zero
 // value and nil have none. A Synonyms is read-only once built.
 type Synonyms struct {
-	groups [][]string        // as written, trimmed
-	byKey  map[string][]int  // Key(term) → groups holding it
-	cjk    []string          // CJK keys, longest first
+	groups [][]string       // as written, trimmed
+	byKey  map[string][]int // Key(term) → groups holding it
 }
 
 // Key folds a term for synonym lookups: normalized, and a Latin term
@@ -58,7 +57,6 @@ func NewSynonyms(groups [][]string) *Synonyms {
 		}
 		s.groups = append(s.groups, clean)
 	}
-	s.cjk = s.cjkTerms()
 	return s
 }
 
@@ -135,27 +133,6 @@ func (s *Synonyms) Alts(term string) []string {
 			}
 		}
 	}
-	return out
-}
-
-// cjkTerms returns the CJK keys of every group, longest first, for
-// finding them inside a run of Chinese text.
-func (s *Synonyms) cjkTerms() []string {
-	if s == nil {
-		return nil
-	}
-	var out []string
-	for k := range s.byKey {
-		if utf8.RuneCountInString(k) >= 2 && strings.IndexFunc(k, func(r rune) bool { return !IsCJK(r) }) < 0 {
-			out = append(out, k)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int {
-		if d := len(b) - len(a); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
 	return out
 }
 
