@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
@@ -406,8 +407,7 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 		d.Body = ""
 		hit := index.Hit{Doc: d, Score: h.Score, Coverage: 1}
 		if text != "" {
-			hit.Snippet = snippet(body, d.Summary, words)
-			hit.Coverage = lang.Coverage(words, d.Title, d.Summary, strings.Join(d.Tags, " "), body)
+			hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, body, d.Summary, d.Title, strings.Join(d.Tags, " "))
 		} else if d.Summary != "" {
 			hit.Snippet = []index.Span{{Text: d.Summary}}
 		}
@@ -439,33 +439,40 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 // matches; more words, title and tag matches score higher; stop words add a
 // little. nil when text has no words.
 func textQuery(text string, words []lang.Word) query.Query {
-	var req []query.Query
-	var stops []query.Query
+	// A lone character among other words (算 of 年假怎么算) matches most
+	// of a large archive: it only adds to the score of what the words match.
+	var strong, weak, stops []query.Query
 	for _, w := range words {
-		if w.Stop {
+		switch {
+		case w.Stop:
 			stops = append(stops, stopQuery(w))
-			continue
+		case w.CJK && utf8.RuneCountInString(w.Text) == 1 && len(w.Alts) == 0:
+			weak = append(weak, wordQuery(w))
+		default:
+			strong = append(strong, wordQuery(w))
 		}
-		req = append(req, wordQuery(w))
 	}
-	if len(req) == 0 {
+	if len(strong) == 0 {
+		strong, weak = weak, nil
+	}
+	if len(strong) == 0 {
 		return nil
 	}
-	any := query.NewDisjunctionQuery(req)
+	any := query.NewDisjunctionQuery(strong)
 	bq := query.NewBooleanQuery([]query.Query{any}, nil, nil)
-	if n := len(req); n >= 2 {
-		all := query.NewConjunctionQuery(req)
+	if n := len(strong); n >= 2 {
+		all := query.NewConjunctionQuery(strong)
 		all.SetBoost(boostAll)
 		bq.AddShould(all)
 		if n >= 3 {
-			most := query.NewDisjunctionQuery(req)
+			most := query.NewDisjunctionQuery(strong)
 			most.SetMin(float64(n - 1))
 			most.SetBoost(boostMost)
 			bq.AddShould(most)
 		}
 	}
-	exact := term(fTitleExact, lang.Normalize(text), boostTitleExact)
-	bq.AddShould(exact)
+	bq.AddShould(term(fTitleExact, lang.Normalize(text), boostTitleExact))
+	bq.AddShould(weak...)
 	bq.AddShould(stops...)
 	return bq
 }
@@ -625,21 +632,6 @@ func filterQuery(q index.Query) query.Query {
 		return nil
 	}
 	return query.NewConjunctionQuery(fs)
-}
-
-// snippet marks the query words in the stored body; with no match there,
-// in the summary; with none at all it is the plain summary.
-func snippet(body, summary string, words []lang.Word) []index.Span {
-	if s := lang.Snippet(body, words, snippetRunes); s != nil {
-		return s
-	}
-	if s := lang.Snippet(summary, words, snippetRunes); s != nil {
-		return s
-	}
-	if summary == "" {
-		return nil
-	}
-	return []index.Span{{Text: summary}}
 }
 
 func facetCounts(fr *search.FacetResult) []index.FacetCount {

@@ -154,7 +154,7 @@ func latinForms(p string) []string {
 	if !strings.ContainsAny(p, "-.'") {
 		return []string{p}
 	}
-	joined := strings.NewReplacer("-", "", ".", "", "'", "").Replace(p)
+	joined := keyJoiner.Replace(p)
 	out := []string{joined}
 	for _, part := range strings.FieldsFunc(p, func(r rune) bool { return r == '-' || r == '.' || r == '\'' }) {
 		if part != joined {

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -119,7 +120,6 @@ func withinDistance(a, b string, k int) bool {
 // Coverage is the share of the query's required words that occur in any
 // of texts (1 when the query has none).
 func Coverage(words []Word, texts ...string) float64 {
-	req := 0
 	hit := make([]bool, len(words))
 	for _, t := range texts {
 		_, found := matches(t, words)
@@ -127,6 +127,37 @@ func Coverage(words []Word, texts ...string) float64 {
 			hit[i] = hit[i] || f
 		}
 	}
+	return coverage(words, hit)
+}
+
+// Describe is Snippet and Coverage at once for a hit: the snippet of body
+// (else of summary; else the plain summary) and the coverage of the query
+// over body, summary and others (title, tags), reading the body once.
+func Describe(words []Word, width int, body, summary string, others ...string) ([]index.Span, float64) {
+	body = strings.ToValidUTF8(index.StripMarkers(body), "\uFFFD")
+	ms, found := matches(body, words)
+	hit := slices.Clone(found)
+	for _, t := range append(others, summary) {
+		_, f := matches(t, words)
+		for i := range f {
+			hit[i] = hit[i] || f[i]
+		}
+	}
+	cov := coverage(words, hit)
+	if len(ms) > 0 {
+		return window(body, ms, width), cov
+	}
+	if s := Snippet(summary, words, width); s != nil {
+		return s, cov
+	}
+	if summary == "" {
+		return nil, cov
+	}
+	return []index.Span{{Text: summary}}, cov
+}
+
+func coverage(words []Word, hit []bool) float64 {
+	req := 0
 	n := 0
 	for i, w := range words {
 		if !w.Stop {
@@ -152,6 +183,11 @@ func Snippet(text string, words []Word, width int) []index.Span {
 	if len(ms) == 0 {
 		return nil
 	}
+	return window(text, ms, width)
+}
+
+// window is the snippet of text around the first of ms, every one marked.
+func window(text string, ms []match, width int) []index.Span {
 	hit := make([]bool, len(text))
 	first := len(text)
 	firstEnd := len(text)
@@ -201,16 +237,33 @@ func Snippet(text string, words []Word, width int) []index.Span {
 	return mergePlain(spans)
 }
 
-// foldSameWidth lowercases s rune by rune, keeping a rune whose lower case
-// has another UTF-8 length, so byte offsets in the result are offsets in s.
+// foldSameWidth lowercases s, keeping a rune whose lower case has another
+// UTF-8 length, so byte offsets in the result are offsets in s. CJK text
+// is copied as it is.
 func foldSameWidth(s string) string {
-	return strings.Map(func(r rune) rune {
-		l := unicode.ToLower(r)
-		if utf8.RuneLen(l) != utf8.RuneLen(r) {
-			return r
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
 		}
-		return l
-	}, s)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r < 0x2E80 {
+			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
+				b = utf8.AppendRune(b, l)
+				i += size
+				continue
+			}
+		}
+		b = append(b, s[i:i+size]...)
+		i += size
+	}
+	return string(b)
 }
 
 // mergePlain joins adjacent non-hit spans.

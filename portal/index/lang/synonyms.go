@@ -27,10 +27,12 @@ type Synonyms struct {
 func Key(term string) string {
 	t := Normalize(strings.TrimSpace(term))
 	if strings.IndexFunc(t, IsCJK) < 0 {
-		t = strings.NewReplacer("-", "", ".", "", " ", "", "'", "").Replace(t)
+		t = keyJoiner.Replace(t)
 	}
 	return t
 }
+
+var keyJoiner = strings.NewReplacer("-", "", ".", "", " ", "", "'", "")
 
 // NewSynonyms builds a Synonyms from groups; empty terms, duplicate terms
 // and groups of fewer than two terms are dropped.

@@ -668,9 +668,12 @@ func toResult(q index.Query, words []lang.Word, resp searchResponse, skip int) i
 		out.Total = resp.EstimatedTotalHits
 	}
 	for _, h := range hits {
-		hit := index.Hit{Doc: h.toDoc(), Score: h.RankingScore, Coverage: 1, Snippet: snippet(words, h)}
-		if len(words) > 0 {
-			hit.Coverage = lang.Coverage(words, h.Title, h.Summary, strings.Join(h.Tags, " "), h.Body)
+		hit := index.Hit{Doc: h.toDoc(), Score: h.RankingScore, Coverage: 1}
+		switch {
+		case len(words) > 0:
+			hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, h.Body, h.Summary, h.Title, strings.Join(h.Tags, " "))
+		case h.Summary != "":
+			hit.Snippet = []index.Span{{Text: h.Summary}}
 		}
 		out.Hits = append(out.Hits, hit)
 	}
@@ -693,24 +696,6 @@ func facetCounts(m map[string]int) []index.FacetCount {
 	}
 	index.SortFacets(out)
 	return out
-}
-
-// snippet marks the whole query words in the body, else in the summary,
-// else is the plain summary (Meilisearch's own highlighting would mark the
-// single characters its tokenizer made, 访 and 客 of 访客码).
-func snippet(words []lang.Word, h searchHit) []index.Span {
-	if len(words) > 0 {
-		if s := lang.Snippet(h.Body, words, snippetRunes); s != nil {
-			return s
-		}
-		if s := lang.Snippet(h.Summary, words, snippetRunes); s != nil {
-			return s
-		}
-	}
-	if h.Summary == "" {
-		return nil
-	}
-	return []index.Span{{Text: h.Summary}}
 }
 
 // Ping checks that the server is available.
