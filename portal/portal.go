@@ -330,7 +330,9 @@ func newBar(w io.Writer, desc string) *progressbar.ProgressBar {
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
-		progressbar.OptionClearOnFinish(),
+		// Not cleared when finished: the last frame a log keeps is then
+		// n/n, not the one before it.
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	)
 }
 

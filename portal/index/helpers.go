@@ -182,6 +182,8 @@ const rebuildBatch = 100
 // that loaded as not-ok, or whose record is gone, are deleted. A record that
 // fails to load keeps its current entry, and its error is returned (joined)
 // once the others are done. It returns how many documents it indexed.
+// progress counts a record once its batch is in the index, so the last
+// report (total of total) means the index holds them all.
 func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID func(id string) string,
 	load func(ctx context.Context, id string) (doc Doc, ok bool, err error),
 	progress func(done, total int)) (int, error) {
@@ -218,13 +220,16 @@ func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID fun
 			if err := flush(); err != nil {
 				return 0, err
 			}
-		}
-		if progress != nil {
-			progress(i+1, len(ids))
+			if progress != nil {
+				progress(i+1, len(ids))
+			}
 		}
 	}
 	if err := flush(); err != nil {
 		return 0, err
+	}
+	if progress != nil {
+		progress(len(ids), len(ids))
 	}
 	if err := Prune(ctx, ix, kind, live); err != nil {
 		return n, fmt.Errorf("prune %s entries: %w", kind, err)
