@@ -52,8 +52,11 @@ type Query struct {
 	Tag        string // filter; empty = any
 	Sort       Sort
 	Offset     int
-	Limit      int  // 0 means 20
-	Facets     bool // compute kind, department and tag facets
+	Limit      int // 0 means 20
+	// Facets asks for kind, department and tag facets: over every match
+	// of a list (no Text); over the best FacetWindow matches of a text
+	// query (Result.FacetSample tells when there were more).
+	Facets bool
 	// Readers, when set, selects the docs without Readers and those whose
 	// Readers hold any of these values.
 	Readers []string
@@ -98,7 +101,16 @@ type Result struct {
 	Hits   []Hit
 	Total  int
 	Facets map[string][]FacetCount // keys "kind", "department" and "tag", counts descending
+	// FacetSample reports that the facets count the best FacetWindow
+	// matches, not all Total of them.
+	FacetSample bool
 }
+
+// FacetWindow is how many of the best matches of a text query the facets
+// count at most: enough to narrow a search, and bounded so that a query
+// matching most of a large archive (one common character) does not read
+// per-document values of every match.
+const FacetWindow = 300
 
 // Index is the search port. Writes are visible to Search when they return
 // (read-your-writes), so callers can redirect to a page that lists them.

@@ -6,9 +6,8 @@
 // the terms lang produces.
 //
 // Matching is OR over the query's required words (stop words only score),
-// ranked by coverage — a document holding every word first, then the
-// documents holding most of them — and within that by BM25 with title, tag
-// and summary boosts. So a question typed without spaces (年假怎么算) finds
+// ranked by coverage — the summed BM25 scores of the matched words times
+// the share of the words matched — with title, tag and summary boosts. So a question typed without spaces (年假怎么算) finds
 // its pack, and a long question still returns the best partial matches.
 package bleveindex
 
@@ -95,10 +94,6 @@ const (
 	boostFuzzy       = 0.3 // of the exact boost
 	boostSynonym     = 0.8 // of the word's boost
 	boostStop        = 0.1
-	// boostAll rewards a document that holds every required word, and
-	// boostMost one that lacks only one of three or more: coverage first.
-	boostAll  = 4
-	boostMost = 2
 )
 
 // Index is a bleve-backed index.Index. It is safe for concurrent use.
@@ -371,47 +366,23 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 		bq.AddFilter(f)
 	}
 
-	req := bleve.NewSearchRequestOptions(bq, limit, offset, false)
-	req.Fields = []string{fMeta}
-	if text != "" {
-		req.Fields = append(req.Fields, fText)
-	}
+	sortBy := []string{"-_score"} // score only: ties need no per-document values
 	if q.EffectiveSort() == index.SortNewest {
-		req.SortBy([]string{"-" + fDate, "_id"})
+		sortBy = []string{"-" + fDate, "_id"}
+	}
+	fields := []string{fMeta}
+	if text != "" {
+		fields = append(fields, fText)
+	}
+	var out index.Result
+	var err error
+	if text != "" && q.Facets {
+		out, err = x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words)
 	} else {
-		// Score only: ties need no per-document values read for every
-		// match (the cost of a one-character query over 20,000 packs).
-		req.SortBy([]string{"-_score"})
+		out, err = x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
 	}
-	if q.Facets {
-		req.AddFacet(fKind, bleve.NewFacetRequest(fKind, 10))
-		req.AddFacet(fDepartment, bleve.NewFacetRequest(fDepartment, 50))
-		req.AddFacet(fTags, bleve.NewFacetRequest(fTags, 100))
-	}
-
-	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
-	}
-	out := index.Result{Total: int(res.Total), Hits: make([]index.Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		raw, ok := h.Fields[fMeta].(string)
-		if !ok {
-			return index.Result{}, fmt.Errorf("bleveindex: search: hit %s has no stored meta", h.ID)
-		}
-		var d index.Doc
-		if err := json.Unmarshal([]byte(raw), &d); err != nil {
-			return index.Result{}, fmt.Errorf("bleveindex: search: decode hit %s: %w", h.ID, err)
-		}
-		body, _ := h.Fields[fText].(string)
-		d.Body = ""
-		hit := index.Hit{Doc: d, Score: h.Score, Coverage: 1}
-		if text != "" {
-			hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, body, d.Summary, d.Title, strings.Join(d.Tags, " "))
-		} else if d.Summary != "" {
-			hit.Snippet = []index.Span{{Text: d.Summary}}
-		}
-		out.Hits = append(out.Hits, hit)
 	}
 	if q.EffectiveSort() == index.SortRelevance {
 		// Equal scores: newest first, then by id, within the page.
@@ -425,19 +396,137 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 			return strings.Compare(a.Doc.ID, b.Doc.ID)
 		})
 	}
-	if q.Facets {
-		out.Facets = map[string][]index.FacetCount{
-			"kind":       facetCounts(res.Facets[fKind]),
-			"department": facetCounts(res.Facets[fDepartment]),
-			"tag":        facetCounts(res.Facets[fTags]),
+	return out, nil
+}
+
+// searchPage is one bleve search for a page of hits (and, for a list,
+// facets over every match).
+func (x *Index) searchPage(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, facets bool, words []lang.Word) (index.Result, error) {
+	req := bleve.NewSearchRequestOptions(q, limit, offset, false)
+	req.Fields = fields
+	req.SortBy(sortBy)
+	if facets {
+		addFacets(req)
+	}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return index.Result{}, err
+	}
+	out := index.Result{Total: int(res.Total), Hits: make([]index.Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		hit, err := toHit(h.ID, h.Score, h.Fields, words)
+		if err != nil {
+			return index.Result{}, err
 		}
+		out.Hits = append(out.Hits, hit)
+	}
+	if facets {
+		out.Facets = facetMap(res.Facets)
 	}
 	return out, nil
 }
 
+// searchSampled answers a text query with facets in three steps, so that
+// no step reads per-document values of every match: the best matches by
+// score alone (ids only); facets over the first FacetWindow of them; the
+// stored fields of the page's hits.
+func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, words []lang.Word) (index.Result, error) {
+	req := bleve.NewSearchRequestOptions(q, max(index.FacetWindow, offset+limit), 0, false)
+	req.SortBy(sortBy)
+	best, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return index.Result{}, err
+	}
+	out := index.Result{Total: int(best.Total), Hits: []index.Hit{}, FacetSample: best.Total > uint64(index.FacetWindow)}
+	window := make([]string, 0, min(len(best.Hits), index.FacetWindow))
+	for _, h := range best.Hits[:min(len(best.Hits), index.FacetWindow)] {
+		window = append(window, h.ID)
+	}
+	out.Facets = facetMap(nil)
+	if len(window) > 0 {
+		freq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(window), 0, 0, false)
+		freq.Score = "none"
+		addFacets(freq)
+		fres, err := x.idx.SearchInContext(ctx, freq)
+		if err != nil {
+			return index.Result{}, err
+		}
+		out.Facets = facetMap(fres.Facets)
+	}
+	if offset >= len(best.Hits) {
+		return out, nil
+	}
+	page := best.Hits[offset:min(len(best.Hits), offset+limit)]
+	ids := make([]string, len(page))
+	for i, h := range page {
+		ids[i] = h.ID
+	}
+	preq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	preq.Score = "none"
+	preq.Fields = fields
+	pres, err := x.idx.SearchInContext(ctx, preq)
+	if err != nil {
+		return index.Result{}, err
+	}
+	stored := make(map[string]map[string]interface{}, len(pres.Hits))
+	for _, h := range pres.Hits {
+		stored[h.ID] = h.Fields
+	}
+	for _, h := range page {
+		f, ok := stored[h.ID]
+		if !ok {
+			continue // deleted between the steps
+		}
+		hit, err := toHit(h.ID, h.Score, f, words)
+		if err != nil {
+			return index.Result{}, err
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	return out, nil
+}
+
+func addFacets(req *bleve.SearchRequest) {
+	req.AddFacet(fKind, bleve.NewFacetRequest(fKind, 10))
+	req.AddFacet(fDepartment, bleve.NewFacetRequest(fDepartment, 50))
+	req.AddFacet(fTags, bleve.NewFacetRequest(fTags, 100))
+}
+
+func facetMap(fr search.FacetResults) map[string][]index.FacetCount {
+	return map[string][]index.FacetCount{
+		"kind":       facetCounts(fr[fKind]),
+		"department": facetCounts(fr[fDepartment]),
+		"tag":        facetCounts(fr[fTags]),
+	}
+}
+
+// toHit decodes a hit's stored fields; with query words it gets a snippet
+// and its coverage, without them the summary.
+func toHit(id string, score float64, fields map[string]interface{}, words []lang.Word) (index.Hit, error) {
+	raw, ok := fields[fMeta].(string)
+	if !ok {
+		return index.Hit{}, fmt.Errorf("hit %s has no stored meta", id)
+	}
+	var d index.Doc
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return index.Hit{}, fmt.Errorf("decode hit %s: %w", id, err)
+	}
+	body, _ := fields[fText].(string)
+	d.Body = ""
+	hit := index.Hit{Doc: d, Score: score, Coverage: 1}
+	if len(words) > 0 {
+		hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, body, d.Summary, d.Title, strings.Join(d.Tags, " "))
+	} else if d.Summary != "" {
+		hit.Snippet = []index.Span{{Text: d.Summary}}
+	}
+	return hit, nil
+}
+
 // textQuery is the query for the words of text: at least one required word
-// matches; more words, title and tag matches score higher; stop words add a
-// little. nil when text has no words.
+// matches. The disjunction over the words scores the sum of the matched
+// words' scores times the share of words matched (bleve's coord), so a
+// document covering more of the query ranks first; title and tag matches
+// score higher; stop words add a little. nil when text has no words.
 func textQuery(text string, words []lang.Word) query.Query {
 	// A lone character among other words (算 of 年假怎么算) matches most
 	// of a large archive: it only adds to the score of what the words match.
@@ -460,17 +549,6 @@ func textQuery(text string, words []lang.Word) query.Query {
 	}
 	any := query.NewDisjunctionQuery(strong)
 	bq := query.NewBooleanQuery([]query.Query{any}, nil, nil)
-	if n := len(strong); n >= 2 {
-		all := query.NewConjunctionQuery(strong)
-		all.SetBoost(boostAll)
-		bq.AddShould(all)
-		if n >= 3 {
-			most := query.NewDisjunctionQuery(strong)
-			most.SetMin(float64(n - 1))
-			most.SetBoost(boostMost)
-			bq.AddShould(most)
-		}
-	}
 	bq.AddShould(term(fTitleExact, lang.Normalize(text), boostTitleExact))
 	bq.AddShould(weak...)
 	bq.AddShould(stops...)
