@@ -75,6 +75,9 @@ type Options struct {
 	Stories Stories
 	// Points is the contributors' leaderboard and badges; nil turns them off.
 	Points Points
+	// Search is the search over every kind of document, with the synonym
+	// editor and the 搜不到的问题 page; nil searches packs only.
+	Search Search
 }
 
 // server holds the handlers' dependencies.
@@ -107,6 +110,8 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+
+	searchSvc Search // nil: /search searches packs only
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -144,6 +149,7 @@ func New(opts Options) (*echo.Echo, error) {
 		polls:      opts.Polls,
 		stories:    opts.Stories,
 		points:     opts.Points,
+		searchSvc:  opts.Search,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
@@ -256,7 +262,7 @@ func (s *server) routes(e *echo.Echo) {
 	write("/packs/:slug/edit", s.savePack, requireEditor)
 	get("/departments", s.departments)
 	get("/departments/:name", s.department)
-	get("/search", s.search)
+	s.searchRoutes(get, write)
 	if s.files != nil {
 		// Uploads stream a multipart body: no requireCSRF (it would parse
 		// the whole form); the handlers check the token, which the form

@@ -27,6 +27,7 @@ import (
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/search"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -76,7 +77,12 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 		}
 	})
 	fs := files.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The unified search runs over the real index: the fake packs are in it too.
+	if err := ix.Upsert(context.Background(), fp.docs()...); err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{
+		Search:    search.New(ix, st, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow }),
 		Files:     fs,
 		Packs:     fp,
 		Ready:     map[string]Checker{"store": checker{}, "index": checker{}},
@@ -244,10 +250,11 @@ func TestRoutes(t *testing.T) {
 		{name: "department unknown", url: "/departments/%E4%B8%8D%E5%AD%98%E5%9C%A8", status: 404, contains: []string{"找不到页面"}},
 		{name: "search hint", url: "/search", status: 200,
 			contains: []string{`id="q"`, `hx-get="/search"`, `hx-trigger="input changed delay:300ms"`, `hx-trigger="submit, search from:#q"`,
-				`id="search-form"`, `name="go" value="1"`, `hx-target="#results"`, `hx-push-url="true"`,
-				`id="results"`, "输入关键词搜索所有锦囊", `<a href="/files">资料</a>`}},
+				`id="search-form"`, `hx-target="#results"`, `hx-push-url="true"`, `hx-replace-url="true"`,
+				`id="results"`, "直接输入问题", `<a href="/files">资料</a>`},
+			excludes: []string{`name="go"`}},
 		{name: "search results", url: "/search?q=%E6%8A%A5%E9%94%80", status: 200,
-			contains: []string{`value="报销"`, `<a class="result" href="/packs/expense-claims">差旅报销流程</a>`, "<mark>报销</mark>", "共 2 条结果",
+			contains: []string{`value="报销"`, `<a class="result" href="/packs/expense-claims"><span class="badge">锦囊</span> 差旅报销流程</a>`, "<mark>报销</mark>", "共 2 条结果",
 				`href="/search?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8&amp;q=%E6%8A%A5%E9%94%80"`, "按标签", "<title>搜索：报销 · 锦囊</title>"},
 			excludes: []string{"新员工入职指南"}, header: map[string]string{"Vary": "HX-Request"}},
 		{name: "search fragment", url: "/search?q=%E6%8A%A5%E9%94%80", headers: hx, status: 200,
