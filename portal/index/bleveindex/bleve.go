@@ -350,36 +350,16 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 	offset, limit := q.Page()
 	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
 	var words []lang.Word
-	bq := query.NewBooleanQuery(nil, nil, nil)
-	if text == "" {
-		bq.AddMust(bleve.NewMatchAllQuery())
-	} else {
-		words = lang.Query(text, x.syn.Load())
-		tq := textQuery(text, words)
-		if tq == nil {
-			// Only punctuation or spaces: nothing can match.
-			return index.Result{Hits: []index.Hit{}}, nil
-		}
-		bq.AddMust(tq)
-	}
-	if f := filterQuery(q); f != nil {
-		bq.AddFilter(f)
-	}
-
-	sortBy := []string{"-_score"} // score only: ties need no per-document values
-	if q.EffectiveSort() == index.SortNewest {
-		sortBy = []string{"-" + fDate, "_id"}
-	}
-	fields := []string{fMeta}
 	if text != "" {
-		fields = append(fields, fText)
+		words = lang.Query(text, x.syn.Load())
 	}
-	var out index.Result
-	var err error
-	if text != "" && q.Facets {
-		out, err = x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words)
-	} else {
-		out, err = x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
+	// A query of single characters (typing has just begun) matches the
+	// body of nearly every document of a large archive: it looks in titles,
+	// tags and summaries first, and in bodies only when they hold nothing.
+	short := text != "" && singleChars(words)
+	out, err := x.search(ctx, q, text, words, offset, limit, short)
+	if err == nil && short && out.Total == 0 {
+		out, err = x.search(ctx, q, text, words, offset, limit, false)
 	}
 	if err != nil {
 		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
@@ -397,6 +377,46 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 		})
 	}
 	return out, nil
+}
+
+// singleChars reports whether every required word is one CJK character.
+func singleChars(words []lang.Word) bool {
+	req := lang.Required(words)
+	for _, w := range req {
+		if !w.CJK || utf8.RuneCountInString(w.Text) != 1 {
+			return false
+		}
+	}
+	return len(req) > 0
+}
+
+func (x *Index) search(ctx context.Context, q index.Query, text string, words []lang.Word, offset, limit int, headOnly bool) (index.Result, error) {
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	if text == "" {
+		bq.AddMust(bleve.NewMatchAllQuery())
+	} else {
+		tq := textQuery(text, words, headOnly)
+		if tq == nil {
+			// Only punctuation or spaces: nothing can match.
+			return index.Result{Hits: []index.Hit{}}, nil
+		}
+		bq.AddMust(tq)
+	}
+	if f := filterQuery(q); f != nil {
+		bq.AddFilter(f)
+	}
+	sortBy := []string{"-_score"} // score only: ties need no per-document values
+	if q.EffectiveSort() == index.SortNewest {
+		sortBy = []string{"-" + fDate, "_id"}
+	}
+	fields := []string{fMeta}
+	if text != "" {
+		fields = append(fields, fText)
+	}
+	if text != "" && q.Facets {
+		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words)
+	}
+	return x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
 }
 
 // searchPage is one bleve search for a page of hits (and, for a list,
@@ -527,7 +547,7 @@ func toHit(id string, score float64, fields map[string]interface{}, words []lang
 // words' scores times the share of words matched (bleve's coord), so a
 // document covering more of the query ranks first; title and tag matches
 // score higher; stop words add a little. nil when text has no words.
-func textQuery(text string, words []lang.Word) query.Query {
+func textQuery(text string, words []lang.Word, headOnly bool) query.Query {
 	// A lone character among other words (算 of 年假怎么算) matches most
 	// of a large archive: it only adds to the score of what the words match.
 	var strong, weak, stops []query.Query
@@ -536,9 +556,9 @@ func textQuery(text string, words []lang.Word) query.Query {
 		case w.Stop:
 			stops = append(stops, stopQuery(w))
 		case w.CJK && utf8.RuneCountInString(w.Text) == 1 && len(w.Alts) == 0:
-			weak = append(weak, wordQuery(w))
+			weak = append(weak, wordQuery(w, headOnly))
 		default:
-			strong = append(strong, wordQuery(w))
+			strong = append(strong, wordQuery(w, headOnly))
 		}
 	}
 	if len(strong) == 0 {
@@ -578,7 +598,7 @@ func allTerms(field string, ts []string, boost float64) query.Query {
 
 // wordQuery matches one required word, its synonyms and (for a Latin
 // word) its stem, typos and pinyin, in every field with its boost.
-func wordQuery(w lang.Word) query.Query {
+func wordQuery(w lang.Word, headOnly bool) query.Query {
 	var qs []query.Query
 	for i, form := range append([]string{w.Text}, w.Alts...) {
 		scale := 1.0
@@ -586,7 +606,7 @@ func wordQuery(w lang.Word) query.Query {
 			scale = boostSynonym
 		}
 		if strings.IndexFunc(form, lang.IsCJK) >= 0 {
-			qs = append(qs, cjkQueries(form, scale)...)
+			qs = append(qs, cjkQueries(form, scale, headOnly)...)
 		} else {
 			qs = append(qs, latinQueries(form, scale)...)
 		}
@@ -594,17 +614,20 @@ func wordQuery(w lang.Word) query.Query {
 	return query.NewDisjunctionQuery(qs)
 }
 
-func cjkQueries(w string, scale float64) []query.Query {
+func cjkQueries(w string, scale float64, headOnly bool) []query.Query {
 	// A synonym may hold Latin and CJK parts (社保 公积金): all its grams.
 	grams := lang.Grams(w)
 	if len([]rune(w)) == 1 {
-		return []query.Query{
+		qs := []query.Query{
 			term(fTitleGrams, w, boostTitleGram*scale),
 			term(fTagGrams, w, boostTagGram*scale),
 			term(fSummaryGrams, w, boostSummaryGram*scale),
-			term(fBody, w, boostBody*scale),
 			term(fOther, w, boostOther*scale),
 		}
+		if !headOnly {
+			qs = append(qs, term(fBody, w, boostBody*scale))
+		}
+		return qs
 	}
 	var bigrams []string
 	for _, g := range grams {
