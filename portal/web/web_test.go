@@ -25,6 +25,7 @@ import (
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/auth/dev"
 	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/search"
@@ -102,7 +103,9 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 			LoginLimit: auth.NewLimiter(10000, 10000, nil),
 		},
 	}
-	opts.Announcements = announce.New(st, fakeMarkdown, nil)
+	ann := announce.New(st, fakeMarkdown, nil)
+	ann.UseIndex(ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	opts.Announcements = ann
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
 	if mod != nil {
@@ -491,12 +494,31 @@ func TestReadyzFailure(t *testing.T) {
 	}
 }
 
+// failingSearch is a Search whose searches fail with err.
+type failingSearch struct {
+	inner Search
+	err   error
+}
+
+func (f failingSearch) Search(context.Context, index.Query) (index.Result, error) {
+	return index.Result{}, f.err
+}
+func (f failingSearch) Record(q string, hits int, weak bool) { f.inner.Record(q, hits, weak) }
+func (f failingSearch) Misses(ctx context.Context, weeks int) ([]search.Week, error) {
+	return f.inner.Misses(ctx, weeks)
+}
+func (f failingSearch) Synonyms(ctx context.Context) (string, string, error) { return f.inner.Synonyms(ctx) }
+func (f failingSearch) SaveSynonyms(ctx context.Context, text, ifMatch string) error {
+	return f.inner.SaveSynonyms(ctx, text, ifMatch)
+}
+
 func TestInternalErrorHidesCause(t *testing.T) {
 	var logs bytes.Buffer
 	fp := newFakePacks()
 	fp.searchErr = errors.New("meilisearch: secret-master-key rejected")
 	e := newTestServer(t, func(o *Options) {
 		o.Packs = fp
+		o.Search = failingSearch{inner: o.Search, err: fp.searchErr}
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	for _, tc := range []struct {
