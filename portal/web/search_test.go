@@ -90,10 +90,10 @@ func TestSearchMisses(t *testing.T) {
 	typing := map[string]string{"HX-Request": "true", "HX-Trigger": "q"}
 	do(ts, http.MethodGet, searchURL("火星基地"), nil)
 	do(ts, http.MethodGet, searchURL("火星基地"), submit)
-	do(ts, http.MethodGet, searchURL("火星"), typing)           // typing: not a question asked
-	do(ts, http.MethodGet, searchURL("报销"), submit)           // found well
+	do(ts, http.MethodGet, searchURL("火星"), typing)             // typing: not a question asked
+	do(ts, http.MethodGet, searchURL("报销"), submit)             // found well
 	do(ts, http.MethodGet, searchURL("月球", "dept", "财务部"), nil) // narrowed by a filter
-	do(ts, http.MethodGet, searchURL("发票丢了怎么补办"), nil)        // partial
+	do(ts, http.MethodGet, searchURL("发票丢了怎么补办"), nil)          // partial
 
 	if rec := do(ts, http.MethodGet, missesPath, nil); rec.Code != http.StatusForbidden {
 		t.Errorf("employee: %d, want 403", rec.Code)

@@ -507,7 +507,9 @@ func (f failingSearch) Record(q string, hits int, weak bool) { f.inner.Record(q,
 func (f failingSearch) Misses(ctx context.Context, weeks int) ([]search.Week, error) {
 	return f.inner.Misses(ctx, weeks)
 }
-func (f failingSearch) Synonyms(ctx context.Context) (string, string, error) { return f.inner.Synonyms(ctx) }
+func (f failingSearch) Synonyms(ctx context.Context) (string, string, error) {
+	return f.inner.Synonyms(ctx)
+}
 func (f failingSearch) SaveSynonyms(ctx context.Context, text, ifMatch string) error {
 	return f.inner.SaveSynonyms(ctx, text, ifMatch)
 }
