@@ -146,3 +146,14 @@ func TestParseSynonyms(t *testing.T) {
 		t.Errorf("roundtrip %q, %v", back.Groups(), err)
 	}
 }
+
+func TestDescribeCountsPinyin(t *testing.T) {
+	_, cov := Describe(Query("baoxiao", nil), 80, "正文没有这个词。", "摘要", "报销流程", "报销")
+	if cov != 1 {
+		t.Errorf("coverage of a pinyin match = %v, want 1", cov)
+	}
+	_, cov = Describe(Query("nianjia", nil), 80, "正文", "摘要", "报销流程")
+	if cov != 0 {
+		t.Errorf("coverage of no match = %v, want 0", cov)
+	}
+}

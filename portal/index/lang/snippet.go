@@ -143,6 +143,18 @@ func Describe(words []Word, width int, body, summary string, others ...string) (
 			hit[i] = hit[i] || f[i]
 		}
 	}
+	// A Latin word that is not in the text may be the pinyin of the title
+	// or a tag (baoxiao): that is a match too.
+	var py []string
+	for i, w := range words {
+		if hit[i] || w.Stop || w.CJK {
+			continue
+		}
+		if py == nil {
+			py = append(Pinyin(others...), "")
+		}
+		hit[i] = slices.Contains(py, w.Text)
+	}
 	cov := coverage(words, hit)
 	if len(ms) > 0 {
 		return window(body, ms, width), cov
