@@ -79,6 +79,26 @@ func (q Query) EffectiveSort() Sort {
 	return q.Sort
 }
 
+// RankPage orders a page of relevance hits: more of the query's words
+// first (Coverage, which the engine's score only approximates: a synonym or
+// a single character may weigh more there than the whole phrase typed),
+// then by score, then newest, then by id. It reorders within the page only,
+// so pages never overlap.
+func RankPage(hits []Hit) {
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		if c := cmp.Compare(b.Coverage, a.Coverage); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := b.Doc.Date.Compare(a.Doc.Date); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Doc.ID, b.Doc.ID)
+	})
+}
+
 // SortFacets orders facet counts by count descending, then value ascending.
 func SortFacets(fc []FacetCount) {
 	slices.SortFunc(fc, func(a, b FacetCount) int {

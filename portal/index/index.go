@@ -86,7 +86,8 @@ type Hit struct {
 	Score   float64
 	Snippet []Span // a short excerpt around the match, or the summary
 	// Coverage is the share (0–1) of the query's required words the doc
-	// holds; 1 for a list without text. Below 1 is a partial match.
+	// holds (a lone Chinese character weighs a quarter of a word); 1 for a
+	// list without text. Below 1 is a partial match.
 	Coverage float64
 }
 
@@ -110,7 +111,7 @@ type Result struct {
 // count at most: enough to narrow a search, and bounded so that a query
 // matching most of a large archive (one common character) does not read
 // per-document values of every match.
-const FacetWindow = 300
+const FacetWindow = 200
 
 // Index is the search port. Writes are visible to Search when they return
 // (read-your-writes), so callers can redirect to a page that lists them.

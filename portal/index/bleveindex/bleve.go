@@ -12,13 +12,11 @@
 package bleveindex
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -94,6 +92,12 @@ const (
 	boostFuzzy       = 0.3 // of the exact boost
 	boostSynonym     = 0.8 // of the word's boost
 	boostStop        = 0.1
+	// boostPhraseTitle and boostPhraseBody reward a run of Chinese whose
+	// bigrams all occur (see textQuery); runs longer than maxPhraseRunes
+	// are questions, not phrases.
+	boostPhraseTitle = 4
+	boostPhraseBody  = 2
+	maxPhraseRunes   = 8
 )
 
 // Index is a bleve-backed index.Index. It is safe for concurrent use.
@@ -365,16 +369,7 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
 	}
 	if q.EffectiveSort() == index.SortRelevance {
-		// Equal scores: newest first, then by id, within the page.
-		slices.SortStableFunc(out.Hits, func(a, b index.Hit) int {
-			if a.Score != b.Score {
-				return cmp.Compare(b.Score, a.Score)
-			}
-			if c := b.Doc.Date.Compare(a.Doc.Date); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Doc.ID, b.Doc.ID)
-		})
+		index.RankPage(out.Hits)
 	}
 	return out, nil
 }
@@ -570,6 +565,14 @@ func textQuery(text string, words []lang.Word, headOnly bool) query.Query {
 	any := query.NewDisjunctionQuery(strong)
 	bq := query.NewBooleanQuery([]query.Query{any}, nil, nil)
 	bq.AddShould(term(fTitleExact, lang.Normalize(text), boostTitleExact))
+	// A run of Chinese typed in one go (值班表, cut into 值班 and 表) scores
+	// more where all of its bigrams occur: nearly always the run itself.
+	for _, p := range lang.Pieces(lang.Normalize(text)) {
+		if n := utf8.RuneCountInString(p.Text); p.CJK && n >= 3 && n <= maxPhraseRunes {
+			grams := lang.WordGrams(p.Text)
+			bq.AddShould(allTerms(fTitleGrams, grams, boostPhraseTitle), allTerms(fBody, grams, boostPhraseBody))
+		}
+	}
 	bq.AddShould(weak...)
 	bq.AddShould(stops...)
 	return bq

@@ -118,7 +118,8 @@ func withinDistance(a, b string, k int) bool {
 }
 
 // Coverage is the share of the query's required words that occur in any
-// of texts (1 when the query has none).
+// of texts (1 when the query has none); a lone Chinese character weighs a
+// quarter of a word.
 func Coverage(words []Word, texts ...string) float64 {
 	hit := make([]bool, len(words))
 	for _, t := range texts {
@@ -168,21 +169,30 @@ func Describe(words []Word, width int, body, summary string, others ...string) (
 	return []index.Span{{Text: summary}}, cov
 }
 
+// singleWeight is how much a lone Chinese character (算 of 年假怎么算)
+// counts toward coverage against a word: it occurs nearly everywhere.
+const singleWeight = 0.25
+
+// coverage is the weighted share of the required words that hit marks.
 func coverage(words []Word, hit []bool) float64 {
-	req := 0
-	n := 0
+	var req, n float64
 	for i, w := range words {
-		if !w.Stop {
-			req++
-			if hit[i] {
-				n++
-			}
+		if w.Stop {
+			continue
+		}
+		weight := 1.0
+		if w.CJK && utf8.RuneCountInString(w.Text) == 1 {
+			weight = singleWeight
+		}
+		req += weight
+		if hit[i] {
+			n += weight
 		}
 	}
 	if req == 0 {
 		return 1
 	}
-	return float64(n) / float64(req)
+	return n / req
 }
 
 // Snippet returns a window of about width runes of text around the first

@@ -677,6 +677,9 @@ func toResult(q index.Query, words []lang.Word, resp searchResponse, skip int) i
 		}
 		out.Hits = append(out.Hits, hit)
 	}
+	if q.EffectiveSort() == index.SortRelevance {
+		index.RankPage(out.Hits)
+	}
 	if q.Facets {
 		out.Facets = map[string][]index.FacetCount{
 			"kind":       facetCounts(resp.FacetDistribution[attrKind]),
