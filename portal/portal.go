@@ -95,6 +95,8 @@ type app struct {
 	points  *points.Service
 	// search is the search over everything, its synonyms and miss counts.
 	search *search.Service
+	// ch is notifications and the WeCom channel (messages, address book, bot).
+	ch *channel
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
@@ -126,9 +128,13 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
+	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
+		a.close()
+		return nil, fmt.Errorf("wecom: %w", err)
+	}
 	a.announce.UseIndex(a.index, log)
 	a.search = search.New(a.index, a.store, log, nil)
-	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store); err != nil {
+	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store, a.ch.members(a.store)); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -254,11 +260,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
-	authOpts, err := newAuth(ctx, cfg, a.store, a.log)
+	authOpts, err := newAuth(ctx, cfg, a.store, a.log, a.ch.signIn())
 	if err != nil {
 		return err
 	}
-	e, err := web.New(web.Options{
+	a.ch.admins, a.ch.audit = authOpts.Roles.Admins, authOpts.Audit
+	wopts := web.Options{
 		Auth:             authOpts,
 		Packs:            a.packs,
 		Files:            a.files,
@@ -277,7 +284,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		Logger:           a.log,
 		DevReload:        cfg.Dev,
 		Now:              time.Now,
-	})
+	}
+	a.ch.webOptions(&wopts)
+	e, err := web.New(wopts)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -296,6 +305,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Minute, a.searchUpkeep)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
+	a.ch.background(ctx, cfg)
 	if listening != nil {
 		listening(ln.Addr())
 	}

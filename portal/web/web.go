@@ -78,6 +78,15 @@ type Options struct {
 	// Search is the search over every kind of document, with the synonym
 	// editor and the 搜不到的问题 page; nil searches packs only.
 	Search Search
+	// Notify is notifications (the 消息 page, its badge, and the hooks that
+	// tell people what happened); nil turns them off.
+	Notify Notifier
+	// WeComCallback is the WeCom app's receive-message URL (the keyword
+	// bot); nil leaves /wecom/callback unregistered.
+	WeComCallback WeComCallback
+	// WeComAdmin is directory sync and the message outbox for /admin/wecom;
+	// nil when WeCom is not configured.
+	WeComAdmin WeComAdmin
 }
 
 // server holds the handlers' dependencies.
@@ -110,6 +119,10 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+
+	notify     Notifier      // nil when notifications are off
+	wecomCB    WeComCallback // nil when the callback is not configured
+	wecomAdmin WeComAdmin    // nil when WeCom is not configured
 
 	searchSvc Search // nil: /search searches packs only
 }
@@ -150,6 +163,9 @@ func New(opts Options) (*echo.Echo, error) {
 		stories:    opts.Stories,
 		points:     opts.Points,
 		searchSvc:  opts.Search,
+		notify:     opts.Notify,
+		wecomCB:    opts.WeComCallback,
+		wecomAdmin: opts.WeComAdmin,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
@@ -298,6 +314,8 @@ func (s *server) routes(e *echo.Echo) {
 	if s.polls != nil {
 		s.pollRoutes(get, write)
 	}
+	s.notifyRoutes(get, write)
+	s.wecomRoutes(match, get, write)
 }
 
 // uploadRoutes are the POST routes that stream a multipart body; the global
