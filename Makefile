@@ -40,5 +40,6 @@ chromium:
 run:
 	go run .
 
+## bench: every benchmark; the corpus ones use 20,000 generated packs (JINNANG_BENCH_PACKS=2000 for a quick run)
 bench:
-	go test -run '^$$' -bench . -benchmem ./portal/...
+	go test -run '^$$' -bench . -benchmem -timeout 60m ./portal/...

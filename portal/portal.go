@@ -30,6 +30,7 @@ import (
 	"github.com/jinnang/jinnang/portal/people"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
+	"github.com/jinnang/jinnang/portal/search"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
@@ -97,6 +98,8 @@ type app struct {
 	// paths are reading paths; people the directory they report on.
 	paths  *paths.Service
 	people *people.Directory
+	// search is the search over everything, its synonyms and miss counts.
+	search *search.Service
 	// ch is notifications and the WeCom channel (messages, address book, bot).
 	ch *channel
 }
@@ -134,6 +137,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		a.close()
 		return nil, fmt.Errorf("wecom: %w", err)
 	}
+	a.announce.UseIndex(a.index, log)
+	a.search = search.New(a.index, a.store, log, nil)
 	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store, a.ch.members(a.store)); err != nil {
 		a.close()
 		return nil, err
@@ -159,6 +164,12 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 		if err := a.seedDepartments(ctx, content); err != nil {
 			return err
 		}
+		if err := a.seedSynonyms(ctx, content); err != nil {
+			return err
+		}
+	}
+	if err := a.search.ApplySynonyms(ctx); err != nil {
+		a.log.Warn("search synonyms not applied", "err", err)
 	}
 	has, err := a.packs.HasPacks(ctx)
 	if err != nil {
@@ -211,6 +222,30 @@ func (a *app) seedDepartments(ctx context.Context, content fs.FS) error {
 	return nil
 }
 
+// seedSynonyms stores content/synonyms.txt as the search synonym list when
+// the store has none.
+func (a *app) seedSynonyms(ctx context.Context, content fs.FS) error {
+	src, err := fs.ReadFile(content, "synonyms.txt")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("seed synonyms: %w", err)
+	}
+	return a.search.SeedSynonyms(ctx, string(src))
+}
+
+// searchUpkeep writes the miss counts kept in memory and picks up a synonym
+// list saved through another process.
+func (a *app) searchUpkeep(ctx context.Context) {
+	if err := a.search.Flush(ctx); err != nil {
+		a.log.Warn("search miss counts not written; will retry", "err", err)
+	}
+	if err := a.search.ApplySynonyms(ctx); err != nil {
+		a.log.Warn("search synonyms not applied", "err", err)
+	}
+}
+
 // reindex rebuilds the whole index from the store, kind by kind; progress
 // makes a progress callback for each kind (nil: none).
 func (a *app) reindex(ctx context.Context, progress func(what string) packs.Progress) (int, error) {
@@ -225,8 +260,10 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 		return 0, perr
 	}
 	nf, ferr := a.files.Reindex(ctx, bar("files"))
+	nd, derr := a.files.ReindexDepartments(ctx, bar("departments"))
+	na, aerr := a.announce.Reindex(ctx, bar("announcements"))
 	ns, serr := a.stories.Reindex(ctx, bar("stories"))
-	return np + nf + ns, errors.Join(perr, ferr, serr)
+	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start time.Time, listening func(net.Addr)) error {
@@ -252,6 +289,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		Paths:            a.paths,
 		People:           a.people,
 		Knowledge:        web.KnowledgeOptions{StaleMonths: cfg.StaleMonths},
+		Search:           a.search,
 		BaseURL:          cfg.BaseURL,
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
@@ -280,6 +318,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	go every(ctx, time.Minute, a.replayOutbox)
+	go every(ctx, time.Minute, a.searchUpkeep)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
 	go every(ctx, time.Hour, a.knowledgeUpkeep)
 	a.ch.background(ctx, cfg)
@@ -300,6 +339,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := a.search.Flush(sctx); err != nil {
+		a.log.Warn("search miss counts lost at shutdown", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -356,7 +398,9 @@ func newBar(w io.Writer, desc string) *progressbar.ProgressBar {
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
-		progressbar.OptionClearOnFinish(),
+		// Not cleared when finished: the last frame a log keeps is then
+		// n/n, not the one before it.
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	)
 }
 

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log/slog"
 	"math"
 	"slices"
 	"strconv"
@@ -31,6 +32,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/store"
 )
@@ -153,6 +155,9 @@ type Service struct {
 	mu        sync.Mutex
 	lastNanos int64             // keeps keys strictly newest-first within the process
 	cache     map[string]*entry // store key → record read at its ETag
+
+	index index.Index // nil: announcements are not searchable (see UseIndex)
+	log   *slog.Logger
 }
 
 // entry is a parsed record as of one ETag.
@@ -256,6 +261,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	s.mu.Lock()
 	delete(s.cache, k)
 	s.mu.Unlock()
+	s.unindex(ctx, id)
 	return nil
 }
 
@@ -387,6 +393,7 @@ func (s *Service) put(ctx context.Context, a *Announcement, opts store.PutOption
 	s.mu.Lock()
 	s.cache[key(a.ID)] = &entry{etag: obj.ETag, a: a.clone()}
 	s.mu.Unlock()
+	s.indexOne(ctx, a)
 	return nil
 }
 

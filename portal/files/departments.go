@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/extract"
+	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -139,6 +140,15 @@ func (s *Service) putDept(ctx context.Context, d Department, opts store.PutOptio
 	return nil
 }
 
+// saveDept is putDept, then the department's index entry.
+func (s *Service) saveDept(ctx context.Context, d Department, opts store.PutOptions) error {
+	if err := s.putDept(ctx, d, opts); err != nil {
+		return err
+	}
+	s.indexDept(ctx, d)
+	return nil
+}
+
 // cleanDept checks a department record and normalises its name and intro.
 func cleanDept(d Department) (Department, error) {
 	n, err := deptName(d.Name)
@@ -162,7 +172,7 @@ func (s *Service) SaveDepartment(ctx context.Context, d Department) error {
 	if d.HasQR, err = s.hasQR(ctx, d.Name); err != nil {
 		return err
 	}
-	return s.putDept(ctx, d, store.PutOptions{})
+	return s.saveDept(ctx, d, store.PutOptions{})
 }
 
 // SetDepartmentQR stores the department's WeChat group QR image: PNG or JPEG
@@ -204,7 +214,7 @@ func (s *Service) SetDepartmentQR(ctx context.Context, name string, img io.Reade
 			return nil
 		}
 		d.HasQR = true
-		err = s.putDept(ctx, d, opts)
+		err = s.saveDept(ctx, d, opts)
 		if err == nil || attempt == counterRetries || !errors.Is(err, store.ErrPrecondition) && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -233,6 +243,7 @@ func (s *Service) SeedDepartments(ctx context.Context, intros map[string]string)
 	}
 	slices.Sort(names)
 	var errs []error
+	var created []index.Doc
 	for _, name := range names {
 		d, err := cleanDept(Department{Name: name, Intro: intros[name]})
 		if err != nil {
@@ -243,9 +254,16 @@ func (s *Service) SeedDepartments(ctx context.Context, intros map[string]string)
 			errs = append(errs, err)
 			continue
 		}
-		if err := s.putDept(ctx, d, store.PutOptions{IfNoneMatch: true}); err != nil && !errors.Is(err, store.ErrPrecondition) {
+		switch err := s.putDept(ctx, d, store.PutOptions{IfNoneMatch: true}); {
+		case err == nil:
+			created = append(created, DeptDoc(d))
+		case !errors.Is(err, store.ErrPrecondition):
 			errs = append(errs, err)
 		}
+	}
+	// One index write for all of them (one Meilisearch task, not one each).
+	if err := s.index.Upsert(ctx, created...); err != nil {
+		s.log.Warn("index seeded department intros failed; reindex will retry", "departments", len(created), "err", err)
 	}
 	return errors.Join(errs...)
 }

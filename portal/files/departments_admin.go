@@ -49,7 +49,7 @@ func (s *Service) CreateDepartment(ctx context.Context, d Department) (*Departme
 	if rec.HasQR, err = s.hasQR(ctx, name); err != nil {
 		return nil, err
 	}
-	if err := s.putDept(ctx, rec, store.PutOptions{IfNoneMatch: true}); err != nil {
+	if err := s.saveDept(ctx, rec, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return nil, fmt.Errorf("create department: %w", err)
 	}
 	return &rec, nil
@@ -96,7 +96,7 @@ func (s *Service) UpdateDepartmentIntro(ctx context.Context, name, intro, ifMatc
 	if d.HasQR, err = s.hasQR(ctx, n); err != nil {
 		return err
 	}
-	if err := s.putDept(ctx, d, store.PutOptions{IfMatch: ifMatch}); err != nil {
+	if err := s.saveDept(ctx, d, store.PutOptions{IfMatch: ifMatch}); err != nil {
 		return fmt.Errorf("update department: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
@@ -169,4 +170,48 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 		}
 		return s.toDoc(ctx, f), true, nil
 	}, progress)
+}
+
+// DeptKind is the index kind of department intros: searching 报销 or VPN
+// also finds the department that answers for it.
+const DeptKind = "dept"
+
+func deptDocID(name string) string { return DeptKind + "_" + deptHash(name) }
+
+// DeptDoc is the index document of a department record: its name as the
+// title, its intro as summary and body.
+func DeptDoc(d Department) index.Doc {
+	return index.Doc{
+		ID: deptDocID(d.Name), Kind: DeptKind,
+		Title: d.Name, Summary: d.Intro, Body: d.Intro,
+		Department: d.Name, URL: "/departments/" + url.PathEscape(d.Name),
+	}
+}
+
+// indexDept writes a department's index entry; failures are logged (the
+// next reindex or start-up writes it again).
+func (s *Service) indexDept(ctx context.Context, d Department) {
+	if err := s.index.Upsert(ctx, DeptDoc(d)); err != nil {
+		s.log.Warn("index department intro failed; reindex will retry", "department", d.Name, "err", err)
+	}
+}
+
+// ReindexDepartments rebuilds the department entries of the index from
+// the department records.
+func (s *Service) ReindexDepartments(ctx context.Context, progress func(done, total int)) (int, error) {
+	depts, err := s.Departments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	byID := make(map[string]Department, len(depts))
+	ids := make([]string, 0, len(depts))
+	for _, d := range depts {
+		id := deptDocID(d.Name)
+		byID[id] = d
+		ids = append(ids, id)
+	}
+	return index.Rebuild(ctx, s.index, DeptKind, ids, func(id string) string { return id },
+		func(_ context.Context, id string) (index.Doc, bool, error) {
+			return DeptDoc(byID[id]), true, nil
+		}, progress)
 }

@@ -79,6 +79,26 @@ func (q Query) EffectiveSort() Sort {
 	return q.Sort
 }
 
+// RankPage orders a page of relevance hits: more of the query's words
+// first (Coverage, which the engine's score only approximates: a synonym or
+// a single character may weigh more there than the whole phrase typed),
+// then by score, then newest, then by id. It reorders within the page only,
+// so pages never overlap.
+func RankPage(hits []Hit) {
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		if c := cmp.Compare(b.Coverage, a.Coverage); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := b.Doc.Date.Compare(a.Doc.Date); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Doc.ID, b.Doc.ID)
+	})
+}
+
 // SortFacets orders facet counts by count descending, then value ascending.
 func SortFacets(fc []FacetCount) {
 	slices.SortFunc(fc, func(a, b FacetCount) int {
@@ -182,6 +202,8 @@ const rebuildBatch = 100
 // that loaded as not-ok, or whose record is gone, are deleted. A record that
 // fails to load keeps its current entry, and its error is returned (joined)
 // once the others are done. It returns how many documents it indexed.
+// progress counts a record once its batch is in the index, so the last
+// report (total of total) means the index holds them all.
 func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID func(id string) string,
 	load func(ctx context.Context, id string) (doc Doc, ok bool, err error),
 	progress func(done, total int)) (int, error) {
@@ -218,13 +240,16 @@ func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID fun
 			if err := flush(); err != nil {
 				return 0, err
 			}
-		}
-		if progress != nil {
-			progress(i+1, len(ids))
+			if progress != nil {
+				progress(i+1, len(ids))
+			}
 		}
 	}
 	if err := flush(); err != nil {
 		return 0, err
+	}
+	if progress != nil {
+		progress(len(ids), len(ids))
 	}
 	if err := Prune(ctx, ix, kind, live); err != nil {
 		return n, fmt.Errorf("prune %s entries: %w", kind, err)

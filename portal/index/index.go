@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// Doc is one searchable record (a wisdom pack now; department files later).
+// Doc is one searchable record: a wisdom pack, a department file, a story,
+// a department intro or an announcement.
 type Doc struct {
 	ID         string    `json:"id"`   // unique, [A-Za-z0-9_-] only (Meilisearch rule)
-	Kind       string    `json:"kind"` // "pack", later "file", "story"
+	Kind       string    `json:"kind"` // "pack", "file", "story", "dept", "announce"
 	Title      string    `json:"title"`
 	Summary    string    `json:"summary"`
 	Body       string    `json:"body"` // plain text, no markup
@@ -22,7 +23,16 @@ type Doc struct {
 	Audience   []string  `json:"audience"`
 	Date       time.Time `json:"date"`
 	URL        string    `json:"url"` // where the page for this doc lives, e.g. /packs/slug
+	// Readers limits who may find the doc (e.g. "dept:财务部"); empty means
+	// everyone. Query.Readers selects.
+	Readers []string `json:"readers,omitempty"`
+	// Expires is the last day (a date) the doc is found when Query.Now is
+	// set; zero means never.
+	Expires time.Time `json:"expires,omitzero"`
 }
+
+// Everyone is the Readers value backends index for a doc without Readers.
+const Everyone = "*"
 
 // Sort orders results.
 type Sort int
@@ -42,8 +52,26 @@ type Query struct {
 	Tag        string // filter; empty = any
 	Sort       Sort
 	Offset     int
-	Limit      int  // 0 means 20
-	Facets     bool // compute department and tag facets
+	Limit      int // 0 means 20
+	// Facets asks for kind, department and tag facets: over every match
+	// of a list (no Text); over the best FacetWindow matches of a text
+	// query (Result.FacetSample tells when there were more).
+	Facets bool
+	// Readers, when set, selects the docs without Readers and those whose
+	// Readers hold any of these values.
+	Readers []string
+	// Now, when set, leaves out docs whose Expires is before Now's date
+	// (in Now's location).
+	Now time.Time
+}
+
+// Day is the YYYYMMDD number of t's date in t's location; backends compare
+// Expires with Query.Now by it (a zero time is the last day there is).
+func Day(t time.Time) int {
+	if t.IsZero() {
+		return 99991231
+	}
+	return t.Year()*10000 + int(t.Month())*100 + t.Day()
 }
 
 // Span is a piece of a snippet; Hit spans are the matched terms to highlight.
@@ -57,6 +85,10 @@ type Hit struct {
 	Doc     Doc
 	Score   float64
 	Snippet []Span // a short excerpt around the match, or the summary
+	// Coverage is the share (0–1) of the query's required words the doc
+	// holds (a lone Chinese character weighs a quarter of a word); 1 for a
+	// list without text. Below 1 is a partial match.
+	Coverage float64
 }
 
 // FacetCount is one facet value with its number of matching documents.
@@ -69,8 +101,17 @@ type FacetCount struct {
 type Result struct {
 	Hits   []Hit
 	Total  int
-	Facets map[string][]FacetCount // keys "department" and "tag", counts descending
+	Facets map[string][]FacetCount // keys "kind", "department" and "tag", counts descending
+	// FacetSample reports that the facets count the best FacetWindow
+	// matches, not all Total of them.
+	FacetSample bool
 }
+
+// FacetWindow is how many of the best matches of a text query the facets
+// count at most: enough to narrow a search, and bounded so that a query
+// matching most of a large archive (one common character) does not read
+// per-document values of every match.
+const FacetWindow = 200
 
 // Index is the search port. Writes are visible to Search when they return
 // (read-your-writes), so callers can redirect to a page that lists them.
@@ -80,6 +121,9 @@ type Index interface {
 	// Reset removes every document (used by reindex before a full rebuild).
 	Reset(ctx context.Context) error
 	Search(ctx context.Context, q Query) (Result, error)
+	// SetSynonyms replaces the synonym groups queries expand with (each
+	// group a list of interchangeable terms; nil for none).
+	SetSynonyms(ctx context.Context, groups [][]string) error
 	Ping(ctx context.Context) error
 	Close() error
 }

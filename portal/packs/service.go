@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -183,24 +184,12 @@ func (s *Service) Save(ctx context.Context, slug string, src []byte, ifMatch str
 }
 
 func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.PutOptions) (*Pack, error) {
-	if !ValidSlug(slug) {
-		return nil, fmt.Errorf("%w %q: use lowercase letters, digits and '-' (e.g. expense-claims)", ErrInvalidSlug, slug)
-	}
-	if len(src) > MaxPackBytes {
-		return nil, fmt.Errorf("pack %q is %d bytes, more than the %d allowed", slug, len(src), MaxPackBytes)
-	}
-	doc, err := s.md.ParseWith(slug+".md", src, markdown.Options{ImageBase: ImageBase(slug)})
+	p, doc, err := s.write(ctx, slug, src, opts)
 	if err != nil {
 		return nil, err
 	}
-	opts.ContentType, opts.Size = "text/markdown; charset=utf-8", int64(len(src))
-	obj, err := s.store.Put(ctx, Key(slug), bytes.NewReader(src), opts)
-	if err != nil {
-		return nil, fmt.Errorf("save pack %q: %w", slug, err)
-	}
-	p := &Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: obj.ETag}
 	s.remember(p)
-	if err := s.index.Upsert(ctx, toDoc(slug, doc)); err != nil {
+	if err := s.index.Upsert(ctx, ToDoc(slug, doc)); err != nil {
 		s.log.Warn("index write failed; queued in outbox", "pack", slug, "err", err)
 		if oerr := s.outbox.Add(ctx, slug); oerr != nil {
 			return p, fmt.Errorf("index pack %q: %w (and outbox: %v)", slug, err, oerr)
@@ -209,7 +198,28 @@ func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.
 	return p, nil
 }
 
-func toDoc(slug string, d markdown.Document) index.Doc {
+// write validates and renders src and writes it to the store (no index).
+func (s *Service) write(ctx context.Context, slug string, src []byte, opts store.PutOptions) (*Pack, markdown.Document, error) {
+	if !ValidSlug(slug) {
+		return nil, markdown.Document{}, fmt.Errorf("%w %q: use lowercase letters, digits and '-' (e.g. expense-claims)", ErrInvalidSlug, slug)
+	}
+	if len(src) > MaxPackBytes {
+		return nil, markdown.Document{}, fmt.Errorf("pack %q is %d bytes, more than the %d allowed", slug, len(src), MaxPackBytes)
+	}
+	doc, err := s.md.ParseWith(slug+".md", src, markdown.Options{ImageBase: ImageBase(slug)})
+	if err != nil {
+		return nil, markdown.Document{}, err
+	}
+	opts.ContentType, opts.Size = "text/markdown; charset=utf-8", int64(len(src))
+	obj, err := s.store.Put(ctx, Key(slug), bytes.NewReader(src), opts)
+	if err != nil {
+		return nil, markdown.Document{}, fmt.Errorf("save pack %q: %w", slug, err)
+	}
+	return &Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC, ETag: obj.ETag}, doc, nil
+}
+
+// ToDoc is the index document of the pack slug parsed as d.
+func ToDoc(slug string, d markdown.Document) index.Doc {
 	return index.Doc{
 		ID: docID(slug), Kind: Kind,
 		Title: d.Meta.Title, Summary: d.Meta.Summary, Body: d.Text,
@@ -232,7 +242,7 @@ func (s *Service) reindexOne(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	return s.index.Upsert(ctx, toDoc(slug, doc))
+	return s.index.Upsert(ctx, ToDoc(slug, doc))
 }
 
 func (s *Service) load(ctx context.Context, key string) (markdown.Document, error) {
@@ -251,9 +261,16 @@ func (s *Service) load(ctx context.Context, key string) (markdown.Document, erro
 // Progress is told how far a long operation has come.
 type Progress func(done, total int)
 
+// importBatch is how many imported packs go to the index in one write.
+const importBatch = 200
+
 // ImportFS saves every *.md file under dir in fsys as a pack named after the
-// file. A bad file does not stop the import: its error (naming the file and
-// line) is collected and the rest go on. It returns how many packs were saved.
+// file. Files are parsed and written to the store in parallel and indexed
+// in batches (one index write per importBatch packs, not one per pack). A
+// bad file does not stop the import: its error (naming the file and line)
+// is collected and the rest go on; a failed index batch leaves outbox
+// records, so the packs are indexed later. It returns how many packs were
+// saved; progress counts a pack once it is in the store and the index.
 func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress Progress) (int, error) {
 	var files []string
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
@@ -268,42 +285,101 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 	if err != nil {
 		return 0, fmt.Errorf("import %s: %w", dir, err)
 	}
+	type parsed struct {
+		slug string
+		doc  markdown.Document
+		err  error
+	}
+	jobs := make(chan string)
+	results := make(chan parsed)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), 8)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				slug, doc, err := s.importFile(ctx, fsys, p)
+				results <- parsed{slug, doc, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, p := range files {
+			select {
+			case jobs <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
 	var errs []error
-	saved := 0
-	for i, p := range files {
-		if err := ctx.Err(); err != nil {
-			return saved, err
+	saved, done := 0, 0
+	batch := make([]index.Doc, 0, importBatch)
+	flush := func() {
+		if len(batch) == 0 {
+			return
 		}
-		if err := s.importFile(ctx, fsys, p); err != nil {
-			errs = append(errs, err)
-		} else {
-			saved++
+		if err := s.index.Upsert(ctx, batch...); err != nil {
+			s.log.Warn("index write failed; queued in outbox", "packs", len(batch), "err", err)
+			for _, d := range batch {
+				if oerr := s.outbox.Add(ctx, strings.TrimPrefix(d.ID, Kind+"_")); oerr != nil {
+					errs = append(errs, fmt.Errorf("index pack %s: %w (and outbox: %v)", d.ID, err, oerr))
+				}
+			}
 		}
+		done += len(batch)
+		batch = batch[:0]
 		if progress != nil {
-			progress(i+1, len(files))
+			progress(done, len(files))
 		}
+	}
+	for r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			done++
+			continue
+		}
+		saved++
+		batch = append(batch, ToDoc(r.slug, r.doc))
+		if len(batch) == importBatch {
+			flush()
+		}
+	}
+	flush()
+	if err := ctx.Err(); err != nil {
+		return saved, err
+	}
+	if progress != nil && done < len(files) {
+		progress(len(files), len(files))
 	}
 	return saved, errors.Join(errs...)
 }
 
-func (s *Service) importFile(ctx context.Context, fsys fs.FS, p string) error {
+func (s *Service) importFile(ctx context.Context, fsys fs.FS, p string) (string, markdown.Document, error) {
 	slug := strings.TrimSuffix(path.Base(p), ".md")
 	if !ValidSlug(slug) {
-		return fmt.Errorf("%s: file name must be lowercase letters, digits and '-' (it becomes the pack's address)", p)
+		return "", markdown.Document{}, fmt.Errorf("%s: file name must be lowercase letters, digits and '-' (it becomes the pack's address)", p)
 	}
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return "", markdown.Document{}, fmt.Errorf("%s: %w", p, err)
 	}
-	if _, err := s.Save(ctx, slug, src, ""); err != nil {
+	_, doc, err := s.write(ctx, slug, src, store.PutOptions{})
+	if err != nil {
 		var fm *markdown.FrontMatterError
 		if errors.As(err, &fm) {
 			fm.File = p // name the file as the editor knows it
-			return fm
+			return "", markdown.Document{}, fm
 		}
-		return fmt.Errorf("%s: %w", p, err)
+		return "", markdown.Document{}, fmt.Errorf("%s: %w", p, err)
 	}
-	return nil
+	return slug, doc, nil
 }
 
 // HasPacks reports whether the store holds at least one pack.
@@ -340,7 +416,7 @@ func (s *Service) Reindex(ctx context.Context, progress Progress) (int, error) {
 		if err != nil {
 			return index.Doc{}, false, fmt.Errorf("%s: %w", Key(slug), err)
 		}
-		return toDoc(slug, doc), true, nil
+		return ToDoc(slug, doc), true, nil
 	}, progress)
 }
 

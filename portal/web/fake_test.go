@@ -74,6 +74,20 @@ func (f *fakePacks) Get(_ context.Context, slug string) (*packs.Pack, error) {
 	return nil, fmt.Errorf("get pack %q: %w", slug, store.ErrNotFound)
 }
 
+// docs are the packs as the portal indexes them.
+func (f *fakePacks) docs() []index.Doc {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]index.Doc, 0, len(f.packs))
+	for _, p := range f.packs {
+		out = append(out, index.Doc{
+			ID: "pack_" + p.Slug, Kind: "pack", Title: p.Meta.Title, Summary: p.Meta.Summary, Body: f.bodies[p.Slug],
+			Department: p.Meta.Department, Tags: p.Meta.Tags, Author: p.Meta.Author, Date: p.Meta.Date, URL: "/packs/" + p.Slug,
+		})
+	}
+	return out
+}
+
 func (f *fakePacks) hit(p *packs.Pack, text string) index.Hit {
 	h := index.Hit{Doc: index.Doc{
 		ID: p.Slug, Kind: "pack", Title: p.Meta.Title, Summary: p.Meta.Summary, Department: p.Meta.Department,

@@ -258,28 +258,31 @@ func TestFileSearchAndShortcut(t *testing.T) {
 		t.Errorf("no-match library lacks the empty state")
 	}
 
-	// /search lists files in their own section.
+	// /search finds files among everything else, with their type.
 	body := do(ts, http.MethodGet, "/search?q="+url.QueryEscape(xlsxKeyword), nil).Body.String()
-	mustContain(t, "search", body, "资料文件", `href="/files/`+id+`"`)
+	mustContain(t, "search", body, `<span class="badge">资料</span> 报销单`, `href="/files/`+id+`"`)
 	mustNotContain(t, "search", body, "没有找到")
 
-	// An exact title: the 直达 card while typing; straight to the file on Enter.
-	body = do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95", map[string]string{"HX-Request": "true", "HX-Trigger": "q"}).Body.String()
-	mustContain(t, "typed shortcut", body, "直达", `class="go-link" href="/files/`+id+`"`)
-	rec = do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95", map[string]string{"HX-Request": "true", "HX-Trigger": searchFormID})
-	if rec.Code != 200 || rec.Header().Get("HX-Redirect") != "/files/"+id {
-		t.Errorf("Enter via HTMX: %d HX-Redirect %q", rec.Code, rec.Header().Get("HX-Redirect"))
+	// An exact title: the 直达 card on top of the results, while typing and
+	// on Enter alike. Enter never jumps away from the results.
+	for name, headers := range map[string]map[string]string{
+		"typed":        {"HX-Request": "true", "HX-Trigger": "q"},
+		"Enter (HTMX)": {"HX-Request": "true", "HX-Trigger": searchFormID},
+		"Enter":        nil,
+	} {
+		rec := do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95", headers)
+		if rec.Code != http.StatusOK || rec.Header().Get("HX-Redirect") != "" || rec.Header().Get("Location") != "" {
+			t.Errorf("%s: %d HX-Redirect %q Location %q, want the results page", name, rec.Code, rec.Header().Get("HX-Redirect"), rec.Header().Get("Location"))
+		}
+		mustContain(t, name, rec.Body.String(), "直达", `class="go-link" href="/files/`+id+`"`, "共 ")
 	}
-	rec = do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95&go=1", nil)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/files/"+id {
-		t.Errorf("go=1: %d %q", rec.Code, rec.Header().Get("Location"))
+	// The old shortcut parameter is ignored: still the results page.
+	if rec := do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95&go=1", nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "直达") {
+		t.Errorf("go=1: %d, want the results with the 直达 card", rec.Code)
 	}
-	if rec := do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80%E5%8D%95", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "直达") {
-		t.Errorf("a plain link to the search page must not redirect: %d", rec.Code)
-	}
-	if rec := do(ts, http.MethodGet, "/search?q=%E5%B7%AE%E6%97%85&go=1", nil); rec.Code != 200 {
-		t.Errorf("no exact match with go=1: %d, want the results", rec.Code)
-	}
+	// A tag shared by many results is a 直达 card too, above the packs that answer it.
+	body = do(ts, http.MethodGet, "/search?q=%E6%8A%A5%E9%94%80", nil).Body.String()
+	mustContain(t, "tag shortcut", body, "直达", "差旅报销流程", "发票常见问题")
 }
 
 func TestFileVersionsEditDelete(t *testing.T) {

@@ -20,6 +20,7 @@ type homeView struct {
 	// The search box (partial "searchform") searches as you type into #results.
 	MaxLen    int
 	Dept, Tag string
+	Kind      string // the search box's type filter: none on the home page
 	// Announcements are the newest live ones for the user's department or everyone.
 	Announcements []announceItem
 	// Story is the story of the day (nil when stories are off or there are none).

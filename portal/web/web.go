@@ -85,6 +85,9 @@ type Options struct {
 	// People is the directory of who is in which department (reports of
 	// paths and read receipts); nil leaves those reports without names.
 	People Directory
+	// Search is the search over every kind of document, with the synonym
+	// editor and the 搜不到的问题 page; nil searches packs only.
+	Search Search
 	// Notify is notifications (the 消息 page, its badge, and the hooks that
 	// tell people what happened); nil turns them off.
 	Notify Notifier
@@ -134,6 +137,8 @@ type server struct {
 	notify     Notifier      // nil when notifications are off
 	wecomCB    WeComCallback // nil when the callback is not configured
 	wecomAdmin WeComAdmin    // nil when WeCom is not configured
+
+	searchSvc Search // nil: /search searches packs only
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -175,6 +180,7 @@ func New(opts Options) (*echo.Echo, error) {
 		paths:      opts.Paths,
 		people:     opts.People,
 		knowledge:  opts.Knowledge.withDefaults(),
+		searchSvc:  opts.Search,
 		notify:     opts.Notify,
 		wecomCB:    opts.WeComCallback,
 		wecomAdmin: opts.WeComAdmin,
@@ -288,7 +294,7 @@ func (s *server) routes(e *echo.Echo) {
 	s.pathsRoutes(get, write)
 	get("/departments", s.departments)
 	get("/departments/:name", s.department)
-	get("/search", s.search)
+	s.searchRoutes(get, write)
 	if s.files != nil {
 		// Uploads stream a multipart body: no requireCSRF (it would parse
 		// the whole form); the handlers check the token, which the form

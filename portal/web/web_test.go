@@ -25,8 +25,10 @@ import (
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/auth/dev"
 	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/search"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -76,7 +78,12 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 		}
 	})
 	fs := files.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The unified search runs over the real index: the fake packs are in it too.
+	if err := ix.Upsert(context.Background(), fp.docs()...); err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{
+		Search:    search.New(ix, st, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow }),
 		Files:     fs,
 		Packs:     fp,
 		Ready:     map[string]Checker{"store": checker{}, "index": checker{}},
@@ -96,7 +103,9 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 			LoginLimit: auth.NewLimiter(10000, 10000, nil),
 		},
 	}
-	opts.Announcements = announce.New(st, fakeMarkdown, nil)
+	ann := announce.New(st, fakeMarkdown, nil)
+	ann.UseIndex(ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	opts.Announcements = ann
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
 	opts.Editor, opts.Paths, opts.People = newTestKnowledge(t, st, ix)
@@ -245,10 +254,11 @@ func TestRoutes(t *testing.T) {
 		{name: "department unknown", url: "/departments/%E4%B8%8D%E5%AD%98%E5%9C%A8", status: 404, contains: []string{"找不到页面"}},
 		{name: "search hint", url: "/search", status: 200,
 			contains: []string{`id="q"`, `hx-get="/search"`, `hx-trigger="input changed delay:300ms"`, `hx-trigger="submit, search from:#q"`,
-				`id="search-form"`, `name="go" value="1"`, `hx-target="#results"`, `hx-push-url="true"`,
-				`id="results"`, "输入关键词搜索所有锦囊", `<a href="/files">资料</a>`}},
+				`id="search-form"`, `hx-target="#results"`, `hx-push-url="true"`, `hx-replace-url="true"`,
+				`id="results"`, "直接输入问题", `<a href="/files">资料</a>`},
+			excludes: []string{`name="go"`}},
 		{name: "search results", url: "/search?q=%E6%8A%A5%E9%94%80", status: 200,
-			contains: []string{`value="报销"`, `<a class="result" href="/packs/expense-claims">差旅报销流程</a>`, "<mark>报销</mark>", "共 2 条结果",
+			contains: []string{`value="报销"`, `<a class="result" href="/packs/expense-claims"><span class="badge">锦囊</span> 差旅报销流程</a>`, "<mark>报销</mark>", "共 2 条结果",
 				`href="/search?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8&amp;q=%E6%8A%A5%E9%94%80"`, "按标签", "<title>搜索：报销 · 锦囊</title>"},
 			excludes: []string{"新员工入职指南"}, header: map[string]string{"Vary": "HX-Request"}},
 		{name: "search fragment", url: "/search?q=%E6%8A%A5%E9%94%80", headers: hx, status: 200,
@@ -485,12 +495,33 @@ func TestReadyzFailure(t *testing.T) {
 	}
 }
 
+// failingSearch is a Search whose searches fail with err.
+type failingSearch struct {
+	inner Search
+	err   error
+}
+
+func (f failingSearch) Search(context.Context, index.Query) (index.Result, error) {
+	return index.Result{}, f.err
+}
+func (f failingSearch) Record(q string, hits int, weak bool) { f.inner.Record(q, hits, weak) }
+func (f failingSearch) Misses(ctx context.Context, weeks int) ([]search.Week, error) {
+	return f.inner.Misses(ctx, weeks)
+}
+func (f failingSearch) Synonyms(ctx context.Context) (string, string, error) {
+	return f.inner.Synonyms(ctx)
+}
+func (f failingSearch) SaveSynonyms(ctx context.Context, text, ifMatch string) error {
+	return f.inner.SaveSynonyms(ctx, text, ifMatch)
+}
+
 func TestInternalErrorHidesCause(t *testing.T) {
 	var logs bytes.Buffer
 	fp := newFakePacks()
 	fp.searchErr = errors.New("meilisearch: secret-master-key rejected")
 	e := newTestServer(t, func(o *Options) {
 		o.Packs = fp
+		o.Search = failingSearch{inner: o.Search, err: fp.searchErr}
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	for _, tc := range []struct {

@@ -1,6 +1,14 @@
 // Package bleveindex is the embedded search backend: a bleve index on disk
-// (or in memory for tests) with CJK bigram analysis, so a Chinese word in
-// the middle of a sentence is found.
+// (or in memory for tests). Text is analysed by package lang before bleve
+// sees it — segmented words for titles, summaries and tags, CJK unigrams and
+// bigrams for every text, English stems, pinyin of titles and tags — and
+// indexed with a whitespace tokenizer, so the query side asks for exactly
+// the terms lang produces.
+//
+// Matching is OR over the query's required words (stop words only score),
+// ranked by coverage — the summed BM25 scores of the matched words times
+// the share of the words matched — with title, tag and summary boosts. So a question typed without spaces (年假怎么算) finds
+// its pack, and a long question still returns the best partial matches.
 package bleveindex
 
 import (
@@ -8,52 +16,58 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/highlight"
-	"github.com/blevesearch/bleve/v2/search/highlight/format/plain"
-	simplefrag "github.com/blevesearch/bleve/v2/search/highlight/fragmenter/simple"
-	simplehl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/simple"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/index/lang"
 )
 
-// Field and analysis names used in the bleve mapping.
+// Field names of the bleve document. Text fields hold terms lang made,
+// separated by spaces.
 const (
-	fieldTitle      = "title"
-	fieldSummary    = "summary"
-	fieldBody       = "body"
-	fieldText       = "text" // every searchable text of a doc, for the all-terms requirement
-	fieldKind       = "kind"
-	fieldDepartment = "department"
-	fieldTags       = "tags"
-	fieldAudience   = "audience"
-	fieldDate       = "date"
-	fieldMeta       = "meta" // stored-only JSON of the Doc without Body
+	fTitleWords   = "tw" // lang.Words of the title
+	fTitleGrams   = "tg" // lang.Grams of the title
+	fTitleExact   = "tk" // the normalized title, one keyword
+	fSummaryWords = "sw"
+	fSummaryGrams = "sg"
+	fTagWords     = "kw"
+	fTagGrams     = "kg"
+	fBody         = "bg" // lang.BodyTerms of the body
+	fOther        = "og" // grams of department and author
+	fPinyin       = "py" // lang.Pinyin of title and tags
+	fKind         = "kind"
+	fDepartment   = "department"
+	fTags         = "tags"
+	fReaders      = "readers"
+	fExpires      = "expires" // index.Day of Expires
+	fDate         = "date"
+	fMeta         = "meta" // stored-only JSON of the Doc without Body
+	fText         = "text" // stored-only body (bounded), for snippets
 
-	// analyzerIndex emits CJK bigrams plus unigrams, so both a bigram query
-	// and a single-character query find their terms.
-	analyzerIndex = "jinnang_cjk_index"
-	// analyzerQuery emits CJK bigrams only (a lone character stays a
-	// unigram), so a query of n characters needs n-1 bigrams to match.
-	analyzerQuery   = "jinnang_cjk_query"
-	filterBigramUni = "jinnang_cjk_bigram_unigram"
+	analyzerTerms = "jinnang_terms" // whitespace: the terms are made by lang
 
-	highlighterName = "jinnang_marked"
-	fragmentRunes   = 80
-	snippetEllipsis = "…"
+	// mappingVersion names the analysis; an index made by another version
+	// is rebuilt (the portal reindexes an empty index at start-up).
+	mappingVersion = "jinnang-2"
+	versionKey     = "jinnang_mapping"
+
+	// snippetRunes is the width of a snippet; storedBodyRunes bounds the
+	// body kept for snippets.
+	snippetRunes    = 80
+	storedBodyRunes = 6000
 
 	// maxQueryRunes bounds the query text, so a pasted page cannot turn
 	// into thousands of term queries.
@@ -63,42 +77,42 @@ const (
 	resetBatch = 1000
 )
 
-// Boosts: title over summary over body; an exact phrase scores double.
-var fieldBoosts = []struct {
-	field string
-	boost float64
-}{
-	{fieldTitle, 6},
-	{fieldSummary, 3},
-	{fieldBody, 1},
-}
-
-func init() {
-	// The highlighter marks hits with private markers and never escapes or
-	// adds HTML; registered once for the process.
-	err := registry.RegisterHighlighter(highlighterName, func(map[string]interface{}, *registry.Cache) (highlight.Highlighter, error) {
-		return simplehl.NewHighlighter(
-			simplefrag.NewFragmenter(fragmentRunes),
-			plain.NewFragmentFormatter(index.HitPre, index.HitPost),
-			snippetEllipsis,
-		), nil
-	})
-	if err != nil {
-		panic(fmt.Sprintf("bleveindex: register highlighter: %v", err))
-	}
-}
+// Boosts of a query word by field.
+const (
+	boostTitleWord   = 8
+	boostTitleGram   = 5
+	boostTitleExact  = 12
+	boostTagWord     = 7
+	boostTagGram     = 4
+	boostSummaryWord = 3
+	boostSummaryGram = 2
+	boostBody        = 1
+	boostOther       = 1
+	boostPinyin      = 5
+	boostFuzzy       = 0.3 // of the exact boost
+	boostSynonym     = 0.8 // of the word's boost
+	boostStop        = 0.1
+	// boostPhraseTitle and boostPhraseBody reward a run of Chinese whose
+	// bigrams all occur (see textQuery); runs longer than maxPhraseRunes
+	// are questions, not phrases.
+	boostPhraseTitle = 4
+	boostPhraseBody  = 2
+	maxPhraseRunes   = 8
+)
 
 // Index is a bleve-backed index.Index. It is safe for concurrent use.
 type Index struct {
-	idx   bleve.Index
-	query analysis.Analyzer
+	idx bleve.Index
+	syn atomic.Pointer[lang.Synonyms]
 }
 
 var _ index.Index = (*Index)(nil)
 
-// Open opens the bleve index at path, creating it when it does not exist.
-// An empty path gives an in-memory index (for tests).
+// Open opens the bleve index at path, creating it when it does not exist
+// and recreating it (empty) when it was made by an older version of the
+// analysis. An empty path gives an in-memory index (for tests).
 func Open(path string) (*Index, error) {
+	go lang.Warm() // load the segmenter's dictionary while the rest starts
 	m, err := newMapping()
 	if err != nil {
 		return nil, err
@@ -114,8 +128,17 @@ func Open(path string) (*Index, error) {
 		}
 	default:
 		bi, err = bleve.Open(path)
+		if err == nil && !current(bi) {
+			if cerr := bi.Close(); cerr != nil {
+				return nil, fmt.Errorf("bleveindex: close outdated index at %s: %w", path, cerr)
+			}
+			if err := os.RemoveAll(path); err != nil {
+				return nil, fmt.Errorf("bleveindex: remove outdated index at %s: %w", path, err)
+			}
+			err = bleve.ErrorIndexPathDoesNotExist
+		}
 		if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-			bi, err = bleve.New(path, m)
+			bi, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
 			if err != nil {
 				return nil, fmt.Errorf("bleveindex: create index at %s: %w", path, err)
 			}
@@ -123,77 +146,79 @@ func Open(path string) (*Index, error) {
 			return nil, fmt.Errorf("bleveindex: open index at %s: %w", path, err)
 		}
 	}
-	qa := bi.Mapping().AnalyzerNamed(analyzerQuery)
-	if qa == nil {
-		err := fmt.Errorf("bleveindex: index at %q has no analyzer %s: rebuild it (delete the directory and run reindex)", path, analyzerQuery)
-		if cerr := bi.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("bleveindex: close: %w", cerr))
-		}
-		return nil, err
+	if err := bi.SetInternal([]byte(versionKey), []byte(mappingVersion)); err != nil {
+		return nil, errors.Join(fmt.Errorf("bleveindex: mark version: %w", err), bi.Close())
 	}
-	return &Index{idx: bi, query: qa}, nil
+	return &Index{idx: bi}, nil
+}
+
+func current(bi bleve.Index) bool {
+	v, err := bi.GetInternal([]byte(versionKey))
+	return err == nil && string(v) == mappingVersion
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
-	if err := m.AddCustomTokenFilter(filterBigramUni, map[string]interface{}{
-		"type":           cjk.BigramName,
-		"output_unigram": true,
+	if err := m.AddCustomAnalyzer(analyzerTerms, map[string]interface{}{
+		"type":      custom.Name,
+		"tokenizer": whitespace.Name,
 	}); err != nil {
-		return nil, fmt.Errorf("bleveindex: mapping: %w", err)
+		return nil, fmt.Errorf("bleveindex: mapping analyzer: %w", err)
 	}
-	for name, bigram := range map[string]string{analyzerIndex: filterBigramUni, analyzerQuery: cjk.BigramName} {
-		if err := m.AddCustomAnalyzer(name, map[string]interface{}{
-			"type":          custom.Name,
-			"tokenizer":     unicode.Name,
-			"token_filters": []interface{}{cjk.WidthName, lowercase.Name, bigram},
-		}); err != nil {
-			return nil, fmt.Errorf("bleveindex: mapping analyzer %s: %w", name, err)
-		}
-	}
-	m.DefaultAnalyzer = analyzerIndex
+	m.DefaultAnalyzer = analyzerTerms
+	m.ScoringModel = bindex.BM25Scoring
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
 
-	text := func(store bool) *mapping.FieldMapping {
+	text := func() *mapping.FieldMapping {
 		f := mapping.NewTextFieldMapping()
-		f.Analyzer = analyzerIndex
-		f.Store = store
-		f.IncludeTermVectors = store // positions for phrases and highlights
+		f.Analyzer = analyzerTerms
+		f.Store = false
+		f.IncludeTermVectors = false
 		f.IncludeInAll = false
 		f.DocValues = false
 		return f
 	}
-	kw := func() *mapping.FieldMapping {
+	kw := func(docValues bool) *mapping.FieldMapping {
 		f := mapping.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
 		f.Store = false
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
+		f.DocValues = docValues // facets read them
 		return f
 	}
+	stored := func() *mapping.FieldMapping {
+		f := mapping.NewTextFieldMapping()
+		f.Index = false
+		f.Store = true
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	num := mapping.NewNumericFieldMapping()
+	num.Store = false
+	num.IncludeInAll = false
+	num.DocValues = false
 	date := mapping.NewDateTimeFieldMapping()
 	date.Store = false
-	date.IncludeInAll = false
-	meta := mapping.NewTextFieldMapping()
-	meta.Index = false
-	meta.Store = true
-	meta.IncludeTermVectors = false
-	meta.IncludeInAll = false
-	meta.DocValues = false
+	date.IncludeInAll = false // DocValues stay: SortNewest reads them
 
 	dm := mapping.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt(fieldTitle, text(true))
-	dm.AddFieldMappingsAt(fieldSummary, text(true))
-	dm.AddFieldMappingsAt(fieldBody, text(true))
-	dm.AddFieldMappingsAt(fieldText, text(false))
-	dm.AddFieldMappingsAt(fieldKind, kw())
-	dm.AddFieldMappingsAt(fieldDepartment, kw())
-	dm.AddFieldMappingsAt(fieldTags, kw())
-	dm.AddFieldMappingsAt(fieldAudience, kw())
-	dm.AddFieldMappingsAt(fieldDate, date)
-	dm.AddFieldMappingsAt(fieldMeta, meta)
+	for _, f := range []string{fTitleWords, fTitleGrams, fSummaryWords, fSummaryGrams, fTagWords, fTagGrams, fBody, fOther, fPinyin} {
+		dm.AddFieldMappingsAt(f, text())
+	}
+	dm.AddFieldMappingsAt(fTitleExact, kw(false))
+	dm.AddFieldMappingsAt(fKind, kw(true))
+	dm.AddFieldMappingsAt(fDepartment, kw(true))
+	dm.AddFieldMappingsAt(fTags, kw(true))
+	dm.AddFieldMappingsAt(fReaders, kw(false))
+	dm.AddFieldMappingsAt(fExpires, num)
+	dm.AddFieldMappingsAt(fDate, date)
+	dm.AddFieldMappingsAt(fMeta, stored())
+	dm.AddFieldMappingsAt(fText, stored())
 	m.DefaultMapping = dm
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("bleveindex: mapping: %w", err)
@@ -211,27 +236,38 @@ func document(d index.Doc) (map[string]interface{}, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bleveindex: encode doc %s: %w", d.ID, err)
 	}
-	all := []string{d.Title, d.Summary, body, d.Department, d.Author}
-	all = append(all, d.Tags...)
+	title, summary := lang.Normalize(d.Title), lang.Normalize(d.Summary)
+	tags := lang.Normalize(strings.Join(d.Tags, "\n"))
+	terms := func(ts []string) string { return strings.Join(ts, " ") }
 	doc := map[string]interface{}{
-		fieldTitle:   d.Title,
-		fieldSummary: d.Summary,
-		fieldBody:    body,
-		fieldText:    strings.Join(all, "\n"),
-		fieldKind:    d.Kind,
-		fieldMeta:    string(meta),
+		fTitleWords:   terms(lang.Words(title)),
+		fTitleGrams:   terms(lang.Grams(title)),
+		fTitleExact:   strings.TrimSpace(title),
+		fSummaryWords: terms(lang.Words(summary)),
+		fSummaryGrams: terms(lang.Grams(summary)),
+		fTagWords:     terms(lang.Words(tags)),
+		fTagGrams:     terms(lang.Grams(tags)),
+		fBody:         terms(lang.BodyTerms(lang.Normalize(body))),
+		fOther:        terms(lang.Grams(lang.Normalize(d.Department + " " + d.Author))),
+		fPinyin:       terms(lang.Pinyin(append([]string{d.Title}, d.Tags...)...)),
+		fKind:         d.Kind,
+		fExpires:      float64(index.Day(d.Expires)),
+		fMeta:         string(meta),
+		fText:         truncateRunes(body, storedBodyRunes),
 	}
 	if d.Department != "" {
-		doc[fieldDepartment] = d.Department
+		doc[fDepartment] = d.Department
 	}
 	if len(d.Tags) > 0 {
-		doc[fieldTags] = d.Tags
+		doc[fTags] = d.Tags
 	}
-	if len(d.Audience) > 0 {
-		doc[fieldAudience] = d.Audience
+	readers := d.Readers
+	if len(readers) == 0 {
+		readers = []string{index.Everyone}
 	}
+	doc[fReaders] = readers
 	if !d.Date.IsZero() {
-		doc[fieldDate] = d.Date.UTC()
+		doc[fDate] = d.Date.UTC()
 	}
 	return doc, nil
 }
@@ -306,106 +342,359 @@ func (x *Index) Reset(ctx context.Context) error {
 	}
 }
 
+// SetSynonyms replaces the synonym groups; queries use them from now on
+// (synonyms are expanded at query time, so the index needs no rebuild).
+func (x *Index) SetSynonyms(_ context.Context, groups [][]string) error {
+	x.syn.Store(lang.NewSynonyms(groups))
+	return nil
+}
+
 // Search runs q. Empty Text matches every document.
 func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error) {
 	offset, limit := q.Page()
-	bq := query.NewBooleanQuery(nil, nil, nil)
 	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
-	if text == "" {
-		bq.AddMust(bleve.NewMatchAllQuery())
-	} else {
-		terms := x.queryTerms(text)
-		if len(terms) == 0 {
-			// Only punctuation or spaces: nothing can match.
-			return index.Result{Hits: []index.Hit{}}, nil
-		}
-		for _, t := range terms {
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(fieldText)
-			tq.SetBoost(0.5)
-			bq.AddMust(tq)
-		}
-		for _, fb := range fieldBoosts {
-			mq := bleve.NewMatchQuery(text)
-			mq.SetField(fb.field)
-			mq.Analyzer = analyzerQuery
-			mq.SetBoost(fb.boost)
-			bq.AddShould(mq)
-			if len(terms) > 1 {
-				// Terms in order and adjacent (the whole of "报销单", not
-				// 报销 here and 销单 there) score extra.
-				pq := bleve.NewMatchPhraseQuery(text)
-				pq.SetField(fb.field)
-				pq.Analyzer = analyzerQuery
-				pq.SetBoost(2 * fb.boost)
-				bq.AddShould(pq)
-			}
-		}
-	}
-	if f := filterQuery(q); f != nil {
-		bq.AddFilter(f)
-	}
-
-	req := bleve.NewSearchRequestOptions(bq, limit, offset, false)
-	req.Fields = []string{fieldMeta, fieldSummary}
+	var words []lang.Word
 	if text != "" {
-		req.Highlight = bleve.NewHighlightWithStyle(highlighterName)
-		req.Highlight.Fields = []string{fieldBody, fieldSummary}
+		words = lang.Query(text, x.syn.Load())
 	}
-	if q.EffectiveSort() == index.SortNewest {
-		req.SortBy([]string{"-" + fieldDate, "_id"})
-	} else {
-		req.SortBy([]string{"-_score", "-" + fieldDate, "_id"})
+	// A query of single characters (typing has just begun) matches the
+	// body of nearly every document of a large archive: it looks in titles,
+	// tags and summaries first, and in bodies only when they hold nothing.
+	short := text != "" && singleChars(words)
+	out, err := x.search(ctx, q, text, words, offset, limit, short)
+	if err == nil && short && out.Total == 0 {
+		out, err = x.search(ctx, q, text, words, offset, limit, false)
 	}
-	if q.Facets {
-		req.AddFacet(fieldDepartment, bleve.NewFacetRequest(fieldDepartment, 50))
-		req.AddFacet(fieldTags, bleve.NewFacetRequest(fieldTags, 100))
-	}
-
-	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
 	}
-	out := index.Result{Total: int(res.Total), Hits: make([]index.Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		raw, ok := h.Fields[fieldMeta].(string)
-		if !ok {
-			return index.Result{}, fmt.Errorf("bleveindex: search: hit %s has no stored meta", h.ID)
-		}
-		var d index.Doc
-		if err := json.Unmarshal([]byte(raw), &d); err != nil {
-			return index.Result{}, fmt.Errorf("bleveindex: search: decode hit %s: %w", h.ID, err)
-		}
-		d.Body = ""
-		out.Hits = append(out.Hits, index.Hit{
-			Doc:     d,
-			Score:   h.Score,
-			Snippet: snippet(h.Fragments, d.Summary, strings.Fields(text)),
-		})
-	}
-	if q.Facets {
-		out.Facets = map[string][]index.FacetCount{
-			"department": facetCounts(res.Facets[fieldDepartment]),
-			"tag":        facetCounts(res.Facets[fieldTags]),
-		}
+	if q.EffectiveSort() == index.SortRelevance {
+		index.RankPage(out.Hits)
 	}
 	return out, nil
 }
 
-// queryTerms analyses text like the query analyzer and returns the distinct
-// terms: CJK bigrams (a lone character as itself) and lowercased words.
-func (x *Index) queryTerms(text string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, tok := range x.query.Analyze([]byte(text)) {
-		t := string(tok.Term)
-		if t == "" || seen[t] {
-			continue
+// singleChars reports whether every required word is one CJK character.
+func singleChars(words []lang.Word) bool {
+	req := lang.Required(words)
+	for _, w := range req {
+		if !w.CJK || utf8.RuneCountInString(w.Text) != 1 {
+			return false
 		}
-		seen[t] = true
-		out = append(out, t)
 	}
-	return out
+	return len(req) > 0
+}
+
+func (x *Index) search(ctx context.Context, q index.Query, text string, words []lang.Word, offset, limit int, headOnly bool) (index.Result, error) {
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	if text == "" {
+		bq.AddMust(bleve.NewMatchAllQuery())
+	} else {
+		tq := textQuery(text, words, headOnly)
+		if tq == nil {
+			// Only punctuation or spaces: nothing can match.
+			return index.Result{Hits: []index.Hit{}}, nil
+		}
+		bq.AddMust(tq)
+	}
+	if f := filterQuery(q); f != nil {
+		bq.AddFilter(f)
+	}
+	sortBy := []string{"-_score"} // score only: ties need no per-document values
+	if q.EffectiveSort() == index.SortNewest {
+		sortBy = []string{"-" + fDate, "_id"}
+	}
+	fields := []string{fMeta}
+	if text != "" {
+		fields = append(fields, fText)
+	}
+	if text != "" && q.Facets {
+		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words)
+	}
+	return x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
+}
+
+// searchPage is one bleve search for a page of hits (and, for a list,
+// facets over every match).
+func (x *Index) searchPage(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, facets bool, words []lang.Word) (index.Result, error) {
+	req := bleve.NewSearchRequestOptions(q, limit, offset, false)
+	req.Fields = fields
+	req.SortBy(sortBy)
+	if facets {
+		addFacets(req)
+	}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return index.Result{}, err
+	}
+	out := index.Result{Total: int(res.Total), Hits: make([]index.Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		hit, err := toHit(h.ID, h.Score, h.Fields, words)
+		if err != nil {
+			return index.Result{}, err
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	if facets {
+		out.Facets = facetMap(res.Facets)
+	}
+	return out, nil
+}
+
+// searchSampled answers a text query with facets in three steps, so that
+// no step reads per-document values of every match: the best matches by
+// score alone (ids only); facets over the first FacetWindow of them; the
+// stored fields of the page's hits.
+func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, words []lang.Word) (index.Result, error) {
+	req := bleve.NewSearchRequestOptions(q, max(index.FacetWindow, offset+limit), 0, false)
+	req.SortBy(sortBy)
+	best, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return index.Result{}, err
+	}
+	out := index.Result{Total: int(best.Total), Hits: []index.Hit{}, FacetSample: best.Total > uint64(index.FacetWindow)}
+	window := make([]string, 0, min(len(best.Hits), index.FacetWindow))
+	for _, h := range best.Hits[:min(len(best.Hits), index.FacetWindow)] {
+		window = append(window, h.ID)
+	}
+	out.Facets = facetMap(nil)
+	if len(window) > 0 {
+		freq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(window), 0, 0, false)
+		freq.Score = "none"
+		addFacets(freq)
+		fres, err := x.idx.SearchInContext(ctx, freq)
+		if err != nil {
+			return index.Result{}, err
+		}
+		out.Facets = facetMap(fres.Facets)
+	}
+	if offset >= len(best.Hits) {
+		return out, nil
+	}
+	page := best.Hits[offset:min(len(best.Hits), offset+limit)]
+	ids := make([]string, len(page))
+	for i, h := range page {
+		ids[i] = h.ID
+	}
+	preq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	preq.Score = "none"
+	preq.Fields = fields
+	pres, err := x.idx.SearchInContext(ctx, preq)
+	if err != nil {
+		return index.Result{}, err
+	}
+	stored := make(map[string]map[string]interface{}, len(pres.Hits))
+	for _, h := range pres.Hits {
+		stored[h.ID] = h.Fields
+	}
+	for _, h := range page {
+		f, ok := stored[h.ID]
+		if !ok {
+			continue // deleted between the steps
+		}
+		hit, err := toHit(h.ID, h.Score, f, words)
+		if err != nil {
+			return index.Result{}, err
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	return out, nil
+}
+
+func addFacets(req *bleve.SearchRequest) {
+	req.AddFacet(fKind, bleve.NewFacetRequest(fKind, 10))
+	req.AddFacet(fDepartment, bleve.NewFacetRequest(fDepartment, 50))
+	req.AddFacet(fTags, bleve.NewFacetRequest(fTags, 100))
+}
+
+func facetMap(fr search.FacetResults) map[string][]index.FacetCount {
+	return map[string][]index.FacetCount{
+		"kind":       facetCounts(fr[fKind]),
+		"department": facetCounts(fr[fDepartment]),
+		"tag":        facetCounts(fr[fTags]),
+	}
+}
+
+// toHit decodes a hit's stored fields; with query words it gets a snippet
+// and its coverage, without them the summary.
+func toHit(id string, score float64, fields map[string]interface{}, words []lang.Word) (index.Hit, error) {
+	raw, ok := fields[fMeta].(string)
+	if !ok {
+		return index.Hit{}, fmt.Errorf("hit %s has no stored meta", id)
+	}
+	var d index.Doc
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return index.Hit{}, fmt.Errorf("decode hit %s: %w", id, err)
+	}
+	body, _ := fields[fText].(string)
+	d.Body = ""
+	hit := index.Hit{Doc: d, Score: score, Coverage: 1}
+	if len(words) > 0 {
+		hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, body, d.Summary, d.Title, strings.Join(d.Tags, " "))
+	} else if d.Summary != "" {
+		hit.Snippet = []index.Span{{Text: d.Summary}}
+	}
+	return hit, nil
+}
+
+// textQuery is the query for the words of text: at least one required word
+// matches. The disjunction over the words scores the sum of the matched
+// words' scores times the share of words matched (bleve's coord), so a
+// document covering more of the query ranks first; title and tag matches
+// score higher; stop words add a little. nil when text has no words.
+func textQuery(text string, words []lang.Word, headOnly bool) query.Query {
+	// A lone character among other words (算 of 年假怎么算) matches most
+	// of a large archive: it only adds to the score of what the words match.
+	var strong, weak, stops []query.Query
+	for _, w := range words {
+		switch {
+		case w.Stop:
+			stops = append(stops, stopQuery(w))
+		case w.CJK && utf8.RuneCountInString(w.Text) == 1 && len(w.Alts) == 0:
+			weak = append(weak, wordQuery(w, headOnly))
+		default:
+			strong = append(strong, wordQuery(w, headOnly))
+		}
+	}
+	if len(strong) == 0 {
+		strong, weak = weak, nil
+	}
+	if len(strong) == 0 {
+		return nil
+	}
+	any := query.NewDisjunctionQuery(strong)
+	bq := query.NewBooleanQuery([]query.Query{any}, nil, nil)
+	bq.AddShould(term(fTitleExact, lang.Normalize(text), boostTitleExact))
+	// A run of Chinese typed in one go (值班表, cut into 值班 and 表) scores
+	// more where all of its bigrams occur: nearly always the run itself.
+	for _, p := range lang.Pieces(lang.Normalize(text)) {
+		if n := utf8.RuneCountInString(p.Text); p.CJK && n >= 3 && n <= maxPhraseRunes {
+			grams := lang.WordGrams(p.Text)
+			bq.AddShould(allTerms(fTitleGrams, grams, boostPhraseTitle), allTerms(fBody, grams, boostPhraseBody))
+		}
+	}
+	bq.AddShould(weak...)
+	bq.AddShould(stops...)
+	return bq
+}
+
+func term(field, t string, boost float64) query.Query {
+	q := query.NewTermQuery(t)
+	q.SetField(field)
+	q.SetBoost(boost)
+	return q
+}
+
+// allTerms matches a document whose field holds every one of ts.
+func allTerms(field string, ts []string, boost float64) query.Query {
+	if len(ts) == 1 {
+		return term(field, ts[0], boost)
+	}
+	qs := make([]query.Query, len(ts))
+	for i, t := range ts {
+		qs[i] = term(field, t, 1)
+	}
+	c := query.NewConjunctionQuery(qs)
+	c.SetBoost(boost)
+	return c
+}
+
+// wordQuery matches one required word, its synonyms and (for a Latin
+// word) its stem, typos and pinyin, in every field with its boost.
+func wordQuery(w lang.Word, headOnly bool) query.Query {
+	var qs []query.Query
+	for i, form := range append([]string{w.Text}, w.Alts...) {
+		scale := 1.0
+		if i > 0 {
+			scale = boostSynonym
+		}
+		if strings.IndexFunc(form, lang.IsCJK) >= 0 {
+			qs = append(qs, cjkQueries(form, scale, headOnly)...)
+		} else {
+			qs = append(qs, latinQueries(form, scale)...)
+		}
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+func cjkQueries(w string, scale float64, headOnly bool) []query.Query {
+	// A synonym may hold Latin and CJK parts (社保 公积金): all its grams.
+	grams := lang.Grams(w)
+	if len([]rune(w)) == 1 {
+		qs := []query.Query{
+			term(fTitleGrams, w, boostTitleGram*scale),
+			term(fTagGrams, w, boostTagGram*scale),
+			term(fSummaryGrams, w, boostSummaryGram*scale),
+			term(fOther, w, boostOther*scale),
+		}
+		if !headOnly {
+			qs = append(qs, term(fBody, w, boostBody*scale))
+		}
+		return qs
+	}
+	var bigrams []string
+	for _, g := range grams {
+		if len([]rune(g)) == 2 || strings.IndexFunc(g, lang.IsCJK) < 0 {
+			bigrams = append(bigrams, g)
+		}
+	}
+	if len(bigrams) == 0 {
+		bigrams = grams
+	}
+	return []query.Query{
+		term(fTitleWords, w, boostTitleWord*scale),
+		term(fTagWords, w, boostTagWord*scale),
+		term(fSummaryWords, w, boostSummaryWord*scale),
+		allTerms(fTitleGrams, bigrams, boostTitleGram*scale),
+		allTerms(fTagGrams, bigrams, boostTagGram*scale),
+		allTerms(fSummaryGrams, bigrams, boostSummaryGram*scale),
+		allTerms(fBody, bigrams, boostBody*scale),
+		allTerms(fOther, bigrams, boostOther*scale),
+	}
+}
+
+func latinQueries(w string, scale float64) []query.Query {
+	stem := lang.Stem(w)
+	qs := []query.Query{
+		term(fTitleWords, stem, boostTitleWord*scale),
+		term(fTagWords, stem, boostTagWord*scale),
+		term(fSummaryWords, stem, boostSummaryWord*scale),
+		term(fBody, stem, boostBody*scale),
+		term(fTitleGrams, w, boostTitleGram*scale),
+		term(fTagGrams, w, boostTagGram*scale),
+		term(fOther, w, boostOther*scale),
+		term(fPinyin, w, boostPinyin*scale),
+	}
+	if w != stem {
+		qs = append(qs, term(fBody, w, boostBody*scale))
+	}
+	if k := lang.Fuzziness(w); k > 0 {
+		fields := []struct {
+			f string
+			b float64
+		}{{fTitleWords, boostTitleWord}, {fTagWords, boostTagWord}, {fSummaryWords, boostSummaryWord}, {fBody, boostBody}}
+		for _, fb := range fields {
+			fq := query.NewFuzzyQuery(stem)
+			fq.SetField(fb.f)
+			fq.SetFuzziness(k)
+			fq.SetBoost(fb.b * scale * boostFuzzy)
+			qs = append(qs, fq)
+			// A swap of two letters is one typo, but two edits.
+			for _, t := range lang.Transpositions(stem) {
+				qs = append(qs, term(fb.f, t, fb.b*scale*boostFuzzy))
+			}
+		}
+	}
+	return qs
+}
+
+// stopQuery lets a stop word add a little to the score.
+func stopQuery(w lang.Word) query.Query {
+	return query.NewDisjunctionQuery([]query.Query{
+		term(fTitleGrams, w.Text, boostStop),
+		term(fSummaryGrams, w.Text, boostStop),
+		term(fBody, w.Text, boostStop),
+	})
 }
 
 func truncateRunes(s string, n int) string {
@@ -424,37 +713,29 @@ func filterQuery(q index.Query) query.Query {
 		if value == "" {
 			return
 		}
-		tq := bleve.NewTermQuery(value)
-		tq.SetField(field)
-		fs = append(fs, tq)
+		fs = append(fs, term(field, value, 1))
 	}
-	add(fieldKind, q.Kind)
-	add(fieldDepartment, q.Department)
-	add(fieldTags, q.Tag)
+	add(fKind, q.Kind)
+	add(fDepartment, q.Department)
+	add(fTags, q.Tag)
+	if len(q.Readers) > 0 {
+		rs := []query.Query{term(fReaders, index.Everyone, 1)}
+		for _, r := range q.Readers {
+			rs = append(rs, term(fReaders, r, 1))
+		}
+		fs = append(fs, query.NewDisjunctionQuery(rs))
+	}
+	if !q.Now.IsZero() {
+		day := float64(index.Day(q.Now))
+		inclusive := true
+		nq := query.NewNumericRangeInclusiveQuery(&day, nil, &inclusive, nil)
+		nq.SetField(fExpires)
+		fs = append(fs, nq)
+	}
 	if len(fs) == 0 {
 		return nil
 	}
-	return bleve.NewConjunctionQuery(fs...)
-}
-
-// snippet picks the best marked fragment: body first, then summary; with no
-// hit in either it falls back to the plain summary. Whole query words are
-// marked on top of bleve's bigram marks.
-func snippet(frags map[string][]string, summary string, words []string) []index.Span {
-	for _, f := range []string{fieldBody, fieldSummary} {
-		for _, frag := range frags[f] {
-			spans := index.SplitMarked(frag, index.HitPre, index.HitPost)
-			for _, s := range spans {
-				if s.Hit {
-					return index.MarkWords(spans, words)
-				}
-			}
-		}
-	}
-	if summary == "" {
-		return nil
-	}
-	return []index.Span{{Text: summary}}
+	return query.NewConjunctionQuery(fs)
 }
 
 func facetCounts(fr *search.FacetResult) []index.FacetCount {

@@ -210,3 +210,8 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("Total = %d, want %d (no duplicates)", res.Total, len(corpus))
 	}
 }
+
+// TestRelevance runs the relevance benchmark on the seed content.
+func TestRelevance(t *testing.T) {
+	indextest.RunRelevance(t, func(t *testing.T) index.Index { return open(t, "") })
+}

@@ -1,7 +1,15 @@
 // Package meiliindex is the Meilisearch search backend. Meilisearch segments
-// Chinese with its cmn tokenizer but matches only word prefixes, so every
-// document also carries an n-gram field of its CJK text: a word in the
-// middle of a sentence is then a word of that field.
+// Chinese with its cmn tokenizer (jieba) and matches only word prefixes, so a
+// word in the middle of a sentence would be missed; and a CJK n-gram field
+// is re-segmented by that tokenizer into single characters, so any document
+// holding both characters of 验真 anywhere would match. Every document
+// therefore carries its CJK unigrams and bigrams encoded as opaque Latin
+// tokens (one token per gram, no typos allowed on them), and the query is
+// rewritten by package lang the same way: segmented, stop words dropped,
+// each CJK word sent as its encoded bigrams, Latin words as typed (typo
+// tolerance: 1 from 5 letters, 2 from 9). The matching strategy "last"
+// returns partial matches of a long question after the full ones.
+// Snippets are built from the body by lang, marking whole query words.
 package meiliindex
 
 import (
@@ -9,14 +17,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/meilisearch/meilisearch-go"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/index/lang"
 )
 
 // Attribute names of the stored Meilisearch document.
@@ -33,21 +43,26 @@ const (
 	attrDate       = "date"
 	attrDateTS     = "date_ts"
 	attrURL        = "url"
+	attrReaders    = "readers"
+	attrExpires    = "expires_day"
+	// attrTitleGrams holds the encoded grams of title, tags and summary,
+	// attrNGrams those of the body; attrPinyin the pinyin of title and tags.
+	attrTitleGrams = "tgrams"
 	attrNGrams     = "ngrams"
+	attrPinyin     = "pinyin"
 )
 
 const (
 	pollInterval = 20 * time.Millisecond
 	// upsertChunk is the number of documents sent per request.
 	upsertChunk = 500
-	// cropWords is the snippet length Meilisearch crops body to.
-	cropWords = 40
-	// snippetRunes is the width of a locally built snippet.
+	// snippetRunes is the width of a snippet.
 	snippetRunes = 80
-	ellipsis     = "…"
 	// maxNGramRunes bounds the CJK text turned into n-grams per document,
 	// so a long body cannot exceed Meilisearch's per-attribute word limit.
 	maxNGramRunes = 20000
+	// maxQueryRunes bounds the query text.
+	maxQueryRunes = 200
 )
 
 // ErrTaskFailed is returned when Meilisearch finished a task without success.
@@ -58,6 +73,7 @@ type Index struct {
 	client meilisearch.ServiceManager
 	idx    meilisearch.IndexManager
 	uid    string
+	syn    atomic.Pointer[lang.Synonyms]
 }
 
 var _ index.Index = (*Index)(nil)
@@ -116,29 +132,160 @@ func (x *Index) ensureIndex(ctx context.Context) error {
 	return err
 }
 
-// Settings returns the index settings New applies.
+// Settings returns the index settings New applies (synonyms are set by
+// SetSynonyms).
 func Settings() *meilisearch.Settings {
-	text := []string{attrTitle, attrSummary, attrBody, attrTags, attrDepartment, attrAuthor, attrNGrams}
+	text := []string{attrTitle, attrSummary, attrBody, attrTags, attrDepartment, attrAuthor}
 	return &meilisearch.Settings{
 		// "sort" first: SortNewest is a strict date order; without a sort
 		// parameter the rule does nothing and relevance decides.
 		RankingRules: []string{"sort", "words", "typo", "proximity", "attribute", "exactness"},
-		// Order matters for the attribute rule: title over summary over body.
-		SearchableAttributes: text,
-		FilterableAttributes: []string{attrKind, attrDepartment, attrTags, attrAudience},
+		// Order matters for the attribute rule: title and tags over
+		// summary over body.
+		SearchableAttributes: []string{attrTitle, attrTags, attrTitleGrams, attrPinyin, attrSummary, attrBody, attrNGrams, attrDepartment, attrAuthor},
+		FilterableAttributes: []string{attrKind, attrDepartment, attrTags, attrAudience, attrReaders, attrExpires},
 		SortableAttributes:   []string{attrDateTS},
 		LocalizedAttributes: []*meilisearch.LocalizedAttributes{
 			{Locales: []string{"cmn"}, AttributePatterns: text},
 		},
+		// <script>alert is three tokens, not one (HTML typed as text).
+		SeparatorTokens: []string{"<", ">", "="},
+		TypoTolerance: &meilisearch.TypoTolerance{
+			Enabled:             true,
+			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 9},
+			// Encoded grams and pinyin must match exactly.
+			DisableOnAttributes: []string{attrTitleGrams, attrNGrams, attrPinyin},
+			DisableOnWords:      []string{},
+		},
 	}
 }
 
+// applySettings updates the settings only when they differ from the
+// server's: re-applying them makes Meilisearch re-extract every word.
 func (x *Index) applySettings(ctx context.Context) error {
-	info, err := x.idx.UpdateSettings(ctx, Settings())
+	want := Settings()
+	cur, err := x.idx.GetSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("meiliindex: get settings of %s: %w", x.uid, err)
+	}
+	if SettingsMatch(cur, want) {
+		return nil
+	}
+	info, err := x.idx.UpdateSettings(ctx, want)
 	if err != nil {
 		return fmt.Errorf("meiliindex: update settings of %s: %w", x.uid, err)
 	}
 	return x.wait(ctx, info, "update settings")
+}
+
+// SettingsMatch reports whether the server's settings cur already hold
+// every value of want (lists whose order does not matter compared as sets).
+func SettingsMatch(cur, want *meilisearch.Settings) bool {
+	if cur == nil {
+		return false
+	}
+	set := func(a, b []string) bool {
+		a, b = slices.Clone(a), slices.Clone(b)
+		slices.Sort(a)
+		slices.Sort(b)
+		return slices.Equal(a, b)
+	}
+	if !slices.Equal(cur.RankingRules, want.RankingRules) ||
+		!slices.Equal(cur.SearchableAttributes, want.SearchableAttributes) ||
+		!set(cur.FilterableAttributes, want.FilterableAttributes) ||
+		!set(cur.SortableAttributes, want.SortableAttributes) ||
+		!set(cur.SeparatorTokens, want.SeparatorTokens) {
+		return false
+	}
+	if len(cur.LocalizedAttributes) != len(want.LocalizedAttributes) {
+		return false
+	}
+	for i, l := range want.LocalizedAttributes {
+		c := cur.LocalizedAttributes[i]
+		if c == nil || !set(c.Locales, l.Locales) || !set(c.AttributePatterns, l.AttributePatterns) {
+			return false
+		}
+	}
+	ct, wt := cur.TypoTolerance, want.TypoTolerance
+	return ct != nil && ct.Enabled == wt.Enabled && ct.MinWordSizeForTypos == wt.MinWordSizeForTypos &&
+		set(ct.DisableOnAttributes, wt.DisableOnAttributes) && set(ct.DisableOnWords, wt.DisableOnWords)
+}
+
+// SetSynonyms stores the synonym groups in Meilisearch's synonyms setting,
+// in the encoded form queries use, when they differ from the server's.
+func (x *Index) SetSynonyms(ctx context.Context, groups [][]string) error {
+	syn := lang.NewSynonyms(groups)
+	x.syn.Store(syn)
+	want := SynonymsSetting(syn)
+	cur, err := x.idx.GetSynonyms(ctx)
+	if err != nil {
+		return fmt.Errorf("meiliindex: get synonyms of %s: %w", x.uid, err)
+	}
+	if cur != nil && synonymsEqual(*cur, want) {
+		return nil
+	}
+	info, err := x.idx.UpdateSynonyms(ctx, &want)
+	if err != nil {
+		return fmt.Errorf("meiliindex: update synonyms of %s: %w", x.uid, err)
+	}
+	return x.wait(ctx, info, "update synonyms")
+}
+
+// SynonymsSetting maps every term of syn, as the query sends it (CJK as
+// encoded bigrams, Latin as written, hyphenated also as separate words), to
+// the same forms of the other terms of its groups.
+func SynonymsSetting(syn *lang.Synonyms) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range syn.Groups() {
+		var forms [][]string
+		for _, t := range g {
+			forms = append(forms, termForms(t))
+		}
+		for i, fs := range forms {
+			for _, f := range fs {
+				for j, others := range forms {
+					if i == j {
+						continue
+					}
+					for _, o := range others {
+						if o != f && !slices.Contains(out[f], o) {
+							out[f] = append(out[f], o)
+						}
+					}
+				}
+			}
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out
+}
+
+func termForms(t string) []string {
+	k := lang.Key(t)
+	if strings.IndexFunc(k, lang.IsCJK) >= 0 {
+		return []string{EncodeWord(k)}
+	}
+	forms := []string{k}
+	if spaced := strings.Join(strings.FieldsFunc(lang.Normalize(t), func(r rune) bool { return r == '-' || r == ' ' || r == '.' }), " "); spaced != k {
+		forms = append(forms, spaced)
+	}
+	return forms
+}
+
+func synonymsEqual(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		c := slices.Clone(a[k])
+		slices.Sort(c)
+		if !slices.Equal(c, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // taskError is a failed or canceled task; it unwraps to ErrTaskFailed.
@@ -188,7 +335,12 @@ type storedDoc struct {
 	Date       time.Time `json:"date"`
 	DateTS     int64     `json:"date_ts"` // unix seconds, for sorting
 	URL        string    `json:"url"`
+	Readers    []string  `json:"readers"`
+	ExpiresDay int       `json:"expires_day"`
+	Expires    time.Time `json:"expires,omitzero"`
+	TitleGrams string    `json:"tgrams,omitempty"`
 	NGrams     string    `json:"ngrams,omitempty"`
+	Pinyin     string    `json:"pinyin,omitempty"`
 }
 
 // toStored maps a Doc to its stored form: text cleaned of highlight
@@ -210,7 +362,14 @@ func toStored(d index.Doc) storedDoc {
 	if !d.Date.IsZero() {
 		s.DateTS = d.Date.Unix()
 	}
-	s.NGrams = NGrams(s.Title, s.Summary, s.Body)
+	s.Readers = d.Readers
+	if len(s.Readers) == 0 {
+		s.Readers = []string{index.Everyone}
+	}
+	s.ExpiresDay, s.Expires = index.Day(d.Expires), d.Expires
+	s.TitleGrams = NGrams(append([]string{s.Title, s.Summary}, s.Tags...)...)
+	s.NGrams = NGrams(s.Body)
+	s.Pinyin = strings.Join(lang.Pinyin(append([]string{s.Title}, s.Tags...)...), " ")
 	return s
 }
 
@@ -226,6 +385,10 @@ func (s storedDoc) toDoc() index.Doc {
 		Author:     s.Author,
 		Audience:   s.Audience,
 		URL:        s.URL,
+		Expires:    s.Expires,
+	}
+	if len(s.Readers) > 0 && !(len(s.Readers) == 1 && s.Readers[0] == index.Everyone) {
+		d.Readers = s.Readers
 	}
 	if !s.Date.IsZero() {
 		d.Date = s.Date
@@ -233,57 +396,99 @@ func (s storedDoc) toDoc() index.Doc {
 	return d
 }
 
-// NGrams returns the CJK bigrams and trigrams of texts, each distinct one
-// once, separated by spaces; a lone CJK character between non-CJK text is
-// kept as itself. Latin words are left to Meilisearch's own tokenizer.
+// NGrams returns the CJK unigrams and bigrams of texts in text order, each
+// encoded as one Latin token (EncodeGram) and separated by spaces; Latin
+// words are left to Meilisearch's own tokenizer (they are in the other
+// attributes). At most maxNGramRunes characters are read.
 func NGrams(texts ...string) string {
-	seen := map[string]bool{}
 	var b strings.Builder
-	emit := func(g string) {
-		if seen[g] {
-			return
-		}
-		seen[g] = true
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(g)
-	}
 	budget := maxNGramRunes
 	for _, text := range texts {
-		var run []rune
-		flush := func() {
-			switch {
-			case len(run) == 1:
-				emit(string(run))
-			case len(run) > 1:
-				for i := 0; i+1 < len(run); i++ {
-					emit(string(run[i : i+2]))
-					if i+2 < len(run) {
-						emit(string(run[i : i+3]))
-					}
-				}
-			}
-			run = run[:0]
+		if budget <= 0 {
+			break
 		}
-		for _, r := range text {
-			if budget == 0 {
-				break
-			}
-			budget--
-			if isCJK(r) {
-				run = append(run, r)
+		t := lang.Normalize(text)
+		if n := utf8.RuneCountInString(t); n > budget {
+			t = truncateRunes(t, budget)
+		}
+		budget -= utf8.RuneCountInString(t)
+		for _, g := range lang.Grams(t) {
+			if strings.IndexFunc(g, lang.IsCJK) < 0 {
 				continue
 			}
-			flush()
+			if e := EncodeGram(g); e != "" {
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(e)
+			}
 		}
-		flush()
 	}
 	return b.String()
 }
 
-func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+// gramRuneLetters is how many letters EncodeGram spends on a character:
+// 26⁴ covers every code point up to U+6F58F (all of CJK and beyond).
+const gramRuneLetters = 4
+
+// EncodeGram turns a CJK gram into one lowercase Latin token ("q" and four
+// letters per character), which every tokenizer keeps whole; "" when a
+// character is beyond what four letters encode.
+func EncodeGram(g string) string {
+	var b strings.Builder
+	b.WriteByte('q')
+	for _, r := range g {
+		n := int(r)
+		var buf [gramRuneLetters]byte
+		for i := gramRuneLetters - 1; i >= 0; i-- {
+			buf[i] = byte('a' + n%26)
+			n /= 26
+		}
+		if n != 0 {
+			return ""
+		}
+		b.Write(buf[:])
+	}
+	return b.String()
+}
+
+// EncodeWord is the query form of a CJK word: its bigrams (itself, for one
+// or two characters) encoded and separated by spaces.
+func EncodeWord(w string) string {
+	var parts []string
+	for _, g := range lang.WordGrams(w) {
+		if e := EncodeGram(g); e != "" {
+			parts = append(parts, e)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// QueryText rewrites the words of a query for Meilisearch: the required
+// words in order, each CJK word as its encoded bigrams and each Latin word
+// as typed; stop words are left out.
+func QueryText(words []lang.Word) string {
+	var parts []string
+	for _, w := range lang.Required(words) {
+		if w.CJK {
+			if e := EncodeWord(w.Text); e != "" {
+				parts = append(parts, e)
+			}
+			continue
+		}
+		parts = append(parts, w.Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // Upsert adds or replaces docs and waits until Search sees them.
@@ -353,37 +558,25 @@ type searchResponse struct {
 
 type searchHit struct {
 	storedDoc
-	Formatted struct {
-		Body    string `json:"body"`
-		Summary string `json:"summary"`
-	} `json:"_formatted"`
 	RankingScore float64 `json:"_rankingScore"`
 }
 
-// request builds the Meilisearch search request for q. It returns how
-// many leading hits of the answer to skip (see pageWindow).
-func request(q index.Query) (*meilisearch.SearchRequest, int) {
+// request builds the Meilisearch search request for q, whose text has
+// been analysed into words. It returns how many leading hits of the answer
+// to skip (see pageWindow).
+func request(q index.Query, words []lang.Word) (*meilisearch.SearchRequest, int) {
 	offset, limit := q.Page()
 	page, perPage, skip := pageWindow(offset, limit)
-	text := strings.TrimSpace(q.Text)
 	req := &meilisearch.SearchRequest{
-		Query:       text,
+		Query:       QueryText(words),
 		Page:        page,
 		HitsPerPage: &perPage,
 		AttributesToRetrieve: []string{
 			attrID, attrKind, attrTitle, attrSummary, attrBody, attrDepartment,
-			attrTags, attrAuthor, attrAudience, attrDate, attrURL,
+			attrTags, attrAuthor, attrAudience, attrDate, attrURL, attrReaders, "expires",
 		},
-		MatchingStrategy: meilisearch.All,
+		MatchingStrategy: meilisearch.Last,
 		ShowRankingScore: true,
-	}
-	if text != "" {
-		req.AttributesToCrop = []string{attrBody}
-		req.CropLength = cropWords
-		req.CropMarker = ellipsis
-		req.AttributesToHighlight = []string{attrBody, attrSummary}
-		req.HighlightPreTag = index.HitPre
-		req.HighlightPostTag = index.HitPost
 	}
 	if f := Filter(q); f != "" {
 		req.Filter = f
@@ -392,7 +585,7 @@ func request(q index.Query) (*meilisearch.SearchRequest, int) {
 		req.Sort = []string{attrDateTS + ":desc"}
 	}
 	if q.Facets {
-		req.Facets = []string{attrDepartment, attrTags}
+		req.Facets = []string{attrKind, attrDepartment, attrTags}
 	}
 	return req, skip
 }
@@ -420,6 +613,16 @@ func Filter(q index.Query) string {
 	add(attrKind, q.Kind)
 	add(attrDepartment, q.Department)
 	add(attrTags, q.Tag)
+	if len(q.Readers) > 0 {
+		rs := []string{attrReaders + " = " + quote(index.Everyone)}
+		for _, r := range q.Readers {
+			rs = append(rs, attrReaders+" = "+quote(r))
+		}
+		parts = append(parts, "("+strings.Join(rs, " OR ")+")")
+	}
+	if !q.Now.IsZero() {
+		parts = append(parts, fmt.Sprintf("%s >= %d", attrExpires, index.Day(q.Now)))
+	}
 	return strings.Join(parts, " AND ")
 }
 
@@ -433,7 +636,15 @@ func quote(s string) string {
 
 // Search runs q. Empty Text lists every document.
 func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error) {
-	req, skip := request(q)
+	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
+	var words []lang.Word
+	if text != "" {
+		words = lang.Query(text, x.syn.Load())
+		if len(lang.Required(words)) == 0 || QueryText(words) == "" {
+			return index.Result{Hits: []index.Hit{}}, nil // only punctuation
+		}
+	}
+	req, skip := request(q, words)
 	raw, err := x.idx.SearchRaw(ctx, req.Query, req)
 	if err != nil {
 		return index.Result{}, fmt.Errorf("meiliindex: search %q in %s: %w", q.Text, x.uid, err)
@@ -442,10 +653,10 @@ func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error)
 	if err := json.Unmarshal(*raw, &resp); err != nil {
 		return index.Result{}, fmt.Errorf("meiliindex: decode search response: %w", err)
 	}
-	return toResult(q, resp, skip), nil
+	return toResult(q, words, resp, skip), nil
 }
 
-func toResult(q index.Query, resp searchResponse, skip int) index.Result {
+func toResult(q index.Query, words []lang.Word, resp searchResponse, skip int) index.Result {
 	hits := resp.Hits
 	if skip >= len(hits) {
 		hits = nil
@@ -456,16 +667,22 @@ func toResult(q index.Query, resp searchResponse, skip int) index.Result {
 	if out.Total == 0 && resp.EstimatedTotalHits > 0 {
 		out.Total = resp.EstimatedTotalHits
 	}
-	text := strings.TrimSpace(q.Text)
 	for _, h := range hits {
-		out.Hits = append(out.Hits, index.Hit{
-			Doc:     h.toDoc(),
-			Score:   h.RankingScore,
-			Snippet: snippet(text, h),
-		})
+		hit := index.Hit{Doc: h.toDoc(), Score: h.RankingScore, Coverage: 1}
+		switch {
+		case len(words) > 0:
+			hit.Snippet, hit.Coverage = lang.Describe(words, snippetRunes, h.Body, h.Summary, h.Title, strings.Join(h.Tags, " "))
+		case h.Summary != "":
+			hit.Snippet = []index.Span{{Text: h.Summary}}
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	if q.EffectiveSort() == index.SortRelevance {
+		index.RankPage(out.Hits)
 	}
 	if q.Facets {
 		out.Facets = map[string][]index.FacetCount{
+			"kind":       facetCounts(resp.FacetDistribution[attrKind]),
 			"department": facetCounts(resp.FacetDistribution[attrDepartment]),
 			"tag":        facetCounts(resp.FacetDistribution[attrTags]),
 		}
@@ -481,125 +698,6 @@ func facetCounts(m map[string]int) []index.FacetCount {
 		}
 	}
 	index.SortFacets(out)
-	return out
-}
-
-// snippet picks, in order: the cropped body with Meilisearch's marks; a
-// window of the body around the query words (when the match came from the
-// n-gram field, Meilisearch marks nothing); the marked summary; the plain
-// summary.
-func snippet(text string, h searchHit) []index.Span {
-	if text != "" {
-		if spans := index.SplitMarked(h.Formatted.Body, index.HitPre, index.HitPost); anyHit(spans) {
-			return index.MarkWords(spans, strings.Fields(text))
-		}
-		if spans := MarkWindow(h.Body, strings.Fields(text), snippetRunes); anyHit(spans) {
-			return spans
-		}
-		if spans := index.SplitMarked(h.Formatted.Summary, index.HitPre, index.HitPost); anyHit(spans) {
-			return index.MarkWords(spans, strings.Fields(text))
-		}
-	}
-	if h.Summary == "" {
-		return nil
-	}
-	return []index.Span{{Text: h.Summary}}
-}
-
-func anyHit(spans []index.Span) bool {
-	for _, s := range spans {
-		if s.Hit {
-			return true
-		}
-	}
-	return false
-}
-
-// MarkWindow returns a window of about width runes of text around the first
-// occurrence of any of words (matched case-insensitively), with every
-// occurrence inside it marked as a hit. It returns nil when no word occurs.
-func MarkWindow(text string, words []string, width int) []index.Span {
-	text = strings.ToValidUTF8(text, "\uFFFD")
-	lower := foldSameWidth(text)
-	var needles []string
-	for _, w := range words {
-		if w = foldSameWidth(w); w != "" {
-			needles = append(needles, w)
-		}
-	}
-	find := func(from int) (start, end int) {
-		start, end = -1, -1
-		for _, n := range needles {
-			i := strings.Index(lower[from:], n)
-			if i >= 0 && (start < 0 || from+i < start || from+i == start && from+i+len(n) > end) {
-				start, end = from+i, from+i+len(n)
-			}
-		}
-		return start, end
-	}
-	first, firstEnd := find(0)
-	if first < 0 {
-		return nil
-	}
-	// Centre the window on the first match, on rune boundaries.
-	side := max((width-utf8.RuneCountInString(text[first:firstEnd]))/2, 0)
-	lo := first
-	for n := 0; n < side && lo > 0; n++ {
-		_, size := utf8.DecodeLastRuneInString(text[:lo])
-		lo -= size
-	}
-	hi := firstEnd
-	for n := 0; n < side && hi < len(text); n++ {
-		_, size := utf8.DecodeRuneInString(text[hi:])
-		hi += size
-	}
-	var spans []index.Span
-	if lo > 0 {
-		spans = append(spans, index.Span{Text: ellipsis})
-	}
-	pos := lo
-	for pos < hi {
-		s, e := find(pos)
-		if s < 0 || e > hi {
-			break
-		}
-		if s > pos {
-			spans = append(spans, index.Span{Text: text[pos:s]})
-		}
-		spans = append(spans, index.Span{Text: text[s:e], Hit: true})
-		pos = e
-	}
-	if pos < hi {
-		spans = append(spans, index.Span{Text: text[pos:hi]})
-	}
-	if hi < len(text) {
-		spans = append(spans, index.Span{Text: ellipsis})
-	}
-	return mergePlain(spans)
-}
-
-// foldSameWidth lowercases s rune by rune, keeping a rune whose lower case
-// has another UTF-8 length, so byte offsets in the result are offsets in s.
-func foldSameWidth(s string) string {
-	return strings.Map(func(r rune) rune {
-		l := unicode.ToLower(r)
-		if utf8.RuneLen(l) != utf8.RuneLen(r) {
-			return r
-		}
-		return l
-	}, s)
-}
-
-// mergePlain joins adjacent non-hit spans.
-func mergePlain(spans []index.Span) []index.Span {
-	out := spans[:0]
-	for _, s := range spans {
-		if n := len(out); n > 0 && !s.Hit && !out[n-1].Hit {
-			out[n-1].Text += s.Text
-			continue
-		}
-		out = append(out, s)
-	}
 	return out
 }
 

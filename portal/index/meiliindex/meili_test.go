@@ -20,17 +20,30 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/indextest"
+	"github.com/jinnang/jinnang/portal/index/lang"
 )
 
 // TestContract runs the shared suite against a real server when MEILI_URL
 // is set; each test gets a fresh random index, deleted afterwards.
 func TestContract(t *testing.T) {
+	indextest.Run(t, realIndex(t))
+}
+
+// TestRelevance runs the relevance benchmark against a real server when
+// MEILI_URL is set.
+func TestRelevance(t *testing.T) {
+	indextest.RunRelevance(t, realIndex(t))
+}
+
+// realIndex returns a constructor of fresh indexes on the server at
+// MEILI_URL, or skips the test when it is not set.
+func realIndex(t *testing.T) func(t *testing.T) index.Index {
 	url := os.Getenv("MEILI_URL")
 	if url == "" {
-		t.Skip("MEILI_URL not set: skipping Meilisearch contract suite (set MEILI_URL and MEILI_KEY to run it against a real server)")
+		t.Skip("MEILI_URL not set: skipping the Meilisearch suite (set MEILI_URL and MEILI_KEY to run it against a real server)")
 	}
 	key := os.Getenv("MEILI_KEY")
-	indextest.Run(t, func(t *testing.T) index.Index {
+	return func(t *testing.T) index.Index {
 		b := make([]byte, 6)
 		if _, err := rand.Read(b); err != nil {
 			t.Fatalf("random uid: %v", err)
@@ -55,39 +68,67 @@ func TestContract(t *testing.T) {
 			}
 		})
 		return x
-	})
+	}
 }
 
-func TestNGrams(t *testing.T) {
-	cases := []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"报销单"}, "报销 报销单 销单"},
-		{[]string{"工作日内"}, "工作 工作日 作日 作日内 日内"},
-		{[]string{"VPN 配置 ok"}, "配置"},
-		{[]string{"在 A 区"}, "在 区"},
-		{[]string{"Hello world"}, ""},
-		// Full-width punctuation breaks runs; duplicates appear once.
-		{[]string{"报销，报销"}, "报销"},
-		{[]string{"入职", "入职指南"}, "入职 入职指 职指 职指南 指南"},
-		{[]string{"ひらがな"}, "ひら ひらが らが らがな がな"},
+func TestEncodedGrams(t *testing.T) {
+	g := EncodeGram("验真")
+	if len(g) != 1+2*gramRuneLetters || strings.Trim(g, "abcdefghijklmnopqrstuvwxyz") != "" {
+		t.Fatalf("EncodeGram(验真) = %q, want q and 8 lowercase letters", g)
 	}
-	for _, c := range cases {
-		if got := NGrams(c.in...); got != c.want {
-			t.Errorf("NGrams(%q) = %q, want %q", c.in, got, c.want)
-		}
+	if EncodeGram("验真") != g || EncodeGram("真验") == g || EncodeGram("验") == EncodeGram("真") {
+		t.Error("EncodeGram is not a one-to-one code")
 	}
-	// The middle word of the example sentence is an n-gram.
-	grams := strings.Fields(NGrams("新员工入职后请在三个工作日内完成报销单填写"))
-	for _, w := range []string{"报销", "工作日", "报销单", "入职"} {
-		if !slices.Contains(grams, w) {
+	// 验证…真正 holds 验 and 真 but not the gram 验真.
+	grams := strings.Fields(NGrams("系统会验证发票是否真正有效"))
+	if slices.Contains(grams, g) || !slices.Contains(grams, EncodeGram("验证")) || !slices.Contains(grams, EncodeGram("真")) {
+		t.Errorf("NGrams(验证…真正) = %v", grams)
+	}
+	// A word in the middle of a sentence is a run of its grams.
+	body := strings.Fields(NGrams("新员工入职后请在三个工作日内完成报销单填写"))
+	for _, w := range []string{"报销", "销单", "工作", "作日"} {
+		if !slices.Contains(body, EncodeGram(w)) {
 			t.Errorf("n-grams lack %q", w)
 		}
 	}
+	if NGrams("Hello world") != "" {
+		t.Errorf("Latin text has n-grams: %q", NGrams("Hello world"))
+	}
 	// The budget bounds the work on a huge body.
-	if got := len([]rune(strings.ReplaceAll(NGrams(strings.Repeat("测", 3*maxNGramRunes)), " ", ""))); got > 5 {
-		t.Errorf("repeated text produced %d runes of n-grams, want them deduplicated", got)
+	if n := len(strings.Fields(NGrams(strings.Repeat("测", 3*maxNGramRunes)))); n > 2*maxNGramRunes {
+		t.Errorf("%d grams from a huge body, want at most %d", n, 2*maxNGramRunes)
+	}
+}
+
+func TestQueryText(t *testing.T) {
+	syn := lang.NewSynonyms(nil)
+	cases := []struct{ in, want string }{
+		{"年假怎么算", EncodeWord("年假") + " " + EncodeGram("算")},
+		{"报销单", EncodeGram("报销") + " " + EncodeGram("销单")},
+		{"验真", EncodeGram("验真")},
+		{"How do I claim expenses", "claim expenses"},
+		{"VPN 连不上", "vpn " + EncodeWord("连不")},
+		{"，。", ""},
+	}
+	for _, c := range cases {
+		if got := QueryText(lang.Query(c.in, syn)); got != c.want {
+			t.Errorf("QueryText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestSynonymsSetting(t *testing.T) {
+	m := SynonymsSetting(lang.NewSynonyms([][]string{{"年假", "年休假"}, {"无线网", "Wi-Fi"}}))
+	nj, nxj := EncodeWord("年假"), EncodeWord("年休假")
+	if !slices.Equal(m[nj], []string{nxj}) || !slices.Equal(m[nxj], []string{nj}) {
+		t.Errorf("年假 synonyms = %v / %v", m[nj], m[nxj])
+	}
+	wx := EncodeWord("无线网")
+	if !slices.Equal(m["wifi"], []string{wx}) || !slices.Contains(m[wx], "wifi") || !slices.Contains(m[wx], "wi fi") {
+		t.Errorf("wifi synonyms = %v, 无线网 = %v", m["wifi"], m[wx])
+	}
+	if !synonymsEqual(m, SynonymsSetting(lang.NewSynonyms([][]string{{"年假", "年休假"}, {"无线网", "Wi-Fi"}}))) || synonymsEqual(m, nil) {
+		t.Error("synonymsEqual")
 	}
 }
 
@@ -128,8 +169,11 @@ func TestStoredDocRoundtrip(t *testing.T) {
 	if s.DateTS != d.Date.Unix() || s.DateTS != 1709285400 {
 		t.Errorf("date_ts = %d, want %d", s.DateTS, d.Date.Unix())
 	}
-	if !strings.Contains(" "+s.NGrams+" ", " 工作日 ") || !strings.Contains(" "+s.NGrams+" ", " 入职 ") {
-		t.Errorf("ngrams %q lack title or body words", s.NGrams)
+	if !strings.Contains(" "+s.NGrams+" ", " "+EncodeGram("工作")+" ") || !strings.Contains(" "+s.TitleGrams+" ", " "+EncodeGram("入职")+" ") {
+		t.Errorf("grams %q / %q lack title or body words", s.TitleGrams, s.NGrams)
+	}
+	if !strings.Contains(s.Pinyin, "ruzhi") || !slices.Equal(s.Readers, []string{index.Everyone}) || s.ExpiresDay != index.Day(time.Time{}) {
+		t.Errorf("pinyin %q readers %v expires %d", s.Pinyin, s.Readers, s.ExpiresDay)
 	}
 	raw, err := json.Marshal(s)
 	if err != nil {
@@ -139,7 +183,7 @@ func TestStoredDocRoundtrip(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("unmarshal map: %v", err)
 	}
-	for _, k := range []string{"id", "kind", "title", "summary", "body", "department", "tags", "author", "audience", "date", "date_ts", "url", "ngrams"} {
+	for _, k := range []string{"id", "kind", "title", "summary", "body", "department", "tags", "author", "audience", "date", "date_ts", "url", "readers", "expires_day", "tgrams", "ngrams", "pinyin"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("stored JSON lacks %q: %s", k, raw)
 		}
@@ -181,7 +225,8 @@ func TestPageWindow(t *testing.T) {
 }
 
 func TestRequest(t *testing.T) {
-	req, skip := request(index.Query{Text: " 报销 ", Department: "财务部", Sort: index.SortNewest, Facets: true, Offset: 40, Limit: 20})
+	q := index.Query{Text: " 报销 ", Department: "财务部", Sort: index.SortNewest, Facets: true, Offset: 40, Limit: 20}
+	req, skip := request(q, lang.Query(q.Text, nil))
 	if skip != 0 {
 		t.Errorf("skip = %d", skip)
 	}
@@ -194,22 +239,21 @@ func TestRequest(t *testing.T) {
 		t.Fatalf("unmarshal: %v", err)
 	}
 	want := map[string]any{
-		"q": "报销", "page": 3.0, "hitsPerPage": 20.0, "filter": `department = "财务部"`,
-		"matchingStrategy": "all", "highlightPreTag": index.HitPre, "highlightPostTag": index.HitPost,
-		"cropLength": float64(cropWords), "showRankingScore": true,
+		"q": EncodeGram("报销"), "page": 3.0, "hitsPerPage": 20.0, "filter": `department = "财务部"`,
+		"matchingStrategy": "last", "showRankingScore": true,
 	}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("%s = %#v, want %#v", k, m[k], v)
 		}
 	}
-	for k, v := range map[string][]string{
-		"sort": {"date_ts:desc"}, "facets": {"department", "tags"},
-		"attributesToCrop": {"body"}, "attributesToHighlight": {"body", "summary"},
-	} {
+	for k, v := range map[string][]string{"sort": {"date_ts:desc"}, "facets": {"kind", "department", "tags"}} {
 		if got := strs(m[k]); !slices.Equal(got, v) {
 			t.Errorf("%s = %v, want %v", k, got, v)
 		}
+	}
+	if _, ok := m["attributesToHighlight"]; ok {
+		t.Errorf("asks for engine highlighting: %s", raw)
 	}
 	if got := strs(m["attributesToRetrieve"]); slices.Contains(got, attrNGrams) || !slices.Contains(got, attrBody) {
 		t.Errorf("attributesToRetrieve = %v", got)
@@ -218,15 +262,20 @@ func TestRequest(t *testing.T) {
 		t.Errorf("page mode request also sends offset: %s", raw)
 	}
 
-	// A list: no highlighting, newest first, no filter.
-	req, _ = request(index.Query{})
-	if req.Query != "" || req.Filter != nil || len(req.AttributesToHighlight) != 0 || !slices.Equal(req.Sort, []string{"date_ts:desc"}) {
+	// A list: newest first, no filter.
+	req, _ = request(index.Query{}, nil)
+	if req.Query != "" || req.Filter != nil || !slices.Equal(req.Sort, []string{"date_ts:desc"}) {
 		t.Errorf("list request = %+v", req)
 	}
 	// Relevance with text: no sort.
-	req, _ = request(index.Query{Text: "vpn"})
-	if len(req.Sort) != 0 || req.HitsPerPage == nil || *req.HitsPerPage != index.DefaultLimit {
+	req, _ = request(index.Query{Text: "vpn"}, lang.Query("vpn", nil))
+	if len(req.Sort) != 0 || req.HitsPerPage == nil || *req.HitsPerPage != index.DefaultLimit || req.Query != "vpn" {
 		t.Errorf("relevance request = %+v", req)
+	}
+	// Readers and expiry.
+	f := Filter(index.Query{Readers: []string{"dept:财务部"}, Now: time.Date(2026, 3, 5, 23, 0, 0, 0, time.UTC)})
+	if f != `(readers = "*" OR readers = "dept:财务部") AND expires_day >= 20260305` {
+		t.Errorf("filter = %s", f)
 	}
 }
 
@@ -238,35 +287,6 @@ func strs(v any) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func TestMarkWindow(t *testing.T) {
-	body := "新员工入职后请在三个工作日内完成报销单填写。Connect to the Corporate VPN。"
-	spans := MarkWindow(body, []string{"工作日"}, 80)
-	if join(spans) != body || !slices.Contains(spans, index.Span{Text: "工作日", Hit: true}) {
-		t.Errorf("spans = %+v", spans)
-	}
-	spans = MarkWindow(body, []string{"corporate", "VPN"}, 80)
-	if !slices.Contains(spans, index.Span{Text: "Corporate", Hit: true}) || !slices.Contains(spans, index.Span{Text: "VPN", Hit: true}) {
-		t.Errorf("case-insensitive spans = %+v", spans)
-	}
-	spans = MarkWindow(body, []string{"报销"}, 6)
-	if got := join(spans); got != "…完成报销单填…" {
-		t.Errorf("narrow window = %q (%+v)", got, spans)
-	}
-	if spans := MarkWindow(body, []string{"年假"}, 80); spans != nil {
-		t.Errorf("no match: %+v", spans)
-	}
-	// Overlapping words: the longer one at the same start wins.
-	spans = MarkWindow("报销单", []string{"报销", "报销单"}, 80)
-	if !slices.Equal(spans, []index.Span{{Text: "报销单", Hit: true}}) {
-		t.Errorf("overlap spans = %+v", spans)
-	}
-	// Invalid UTF-8 and runes whose lower case changes width stay aligned.
-	spans = MarkWindow("\xffİstanbul 报销", []string{"报销"}, 80)
-	if !slices.Contains(spans, index.Span{Text: "报销", Hit: true}) {
-		t.Errorf("odd text spans = %+v", spans)
-	}
 }
 
 func join(spans []index.Span) string {
@@ -281,22 +301,20 @@ func TestToResult(t *testing.T) {
 	raw := `{
 	  "hits": [
 	    {"id":"a","kind":"pack","title":"差旅报销流程","summary":"如何提交","body":"出差回来后…","department":"财务部",
-	     "tags":["报销"],"date":"2024-05-10T09:30:00Z","date_ts":1715333400,"url":"/packs/a",
-	     "_formatted":{"body":"…提交` + index.HitPre + `报销` + index.HitPost + `申请…","summary":"如何提交"},"_rankingScore":0.91},
+	     "tags":["报销"],"date":"2024-05-10T09:30:00Z","date_ts":1715333400,"url":"/packs/a","_rankingScore":0.91},
 	    {"id":"b","kind":"pack","title":"新员工入职指南","summary":"第一周","body":"新员工入职后请在三个工作日内完成报销单填写","department":"人力资源部",
-	     "tags":["入职"],"date":"2024-03-01T09:30:00Z","url":"/packs/b",
-	     "_formatted":{"body":"新员工入职后请在三个工作日内完成报销单填写","summary":"第一周"},"_rankingScore":0.5},
-	    {"id":"c","kind":"file","title":"报销","summary":"<b>摘要</b>","body":"无关正文","department":"财务部",
-	     "_formatted":{"body":"无关正文","summary":"<b>摘要</b>"},"_rankingScore":0.4}
+	     "tags":["入职"],"date":"2024-03-01T09:30:00Z","url":"/packs/b","_rankingScore":0.5},
+	    {"id":"c","kind":"file","title":"报销","summary":"<b>摘要</b>","body":"无关正文","department":"财务部","_rankingScore":0.4}
 	  ],
 	  "totalHits": 12,
-	  "facetDistribution": {"department":{"财务部":2,"人力资源部":1},"tags":{"报销":1,"入职":1}}
+	  "facetDistribution": {"kind":{"pack":2,"file":1},"department":{"财务部":2,"人力资源部":1},"tags":{"报销":1,"入职":1}}
 	}`
 	var resp searchResponse
 	if err := json.Unmarshal([]byte(raw), &resp); err != nil {
 		t.Fatalf("unmarshal: %v", err)
 	}
-	res := toResult(index.Query{Text: "报销", Facets: true}, resp, 0)
+	words := lang.Query("报销", nil)
+	res := toResult(index.Query{Text: "报销", Facets: true}, words, resp, 0)
 	if res.Total != 12 || len(res.Hits) != 3 {
 		t.Fatalf("Total %d hits %d", res.Total, len(res.Hits))
 	}
@@ -304,12 +322,13 @@ func TestToResult(t *testing.T) {
 	if a.Doc.ID != "a" || a.Doc.Body != "" || a.Score != 0.91 || !a.Doc.Date.Equal(time.Date(2024, 5, 10, 9, 30, 0, 0, time.UTC)) {
 		t.Errorf("hit a = %+v", a)
 	}
-	if !slices.Equal(a.Snippet, []index.Span{{Text: "…提交"}, {Text: "报销", Hit: true}, {Text: "申请…"}}) {
-		t.Errorf("engine-marked snippet = %+v", a.Snippet)
+	// Matched in the title only: the plain summary, and full coverage.
+	if !slices.Equal(a.Snippet, []index.Span{{Text: "如何提交"}}) || a.Coverage != 1 {
+		t.Errorf("title-only snippet = %+v coverage %v", a.Snippet, a.Coverage)
 	}
-	// No engine marks (matched through n-grams): marked locally in body.
+	// Marked in the body, the whole word.
 	if !slices.Contains(res.Hits[1].Snippet, index.Span{Text: "报销", Hit: true}) {
-		t.Errorf("local snippet = %+v", res.Hits[1].Snippet)
+		t.Errorf("body snippet = %+v", res.Hits[1].Snippet)
 	}
 	// Title-only match: the summary as plain text (the caller escapes it).
 	if !slices.Equal(res.Hits[2].Snippet, []index.Span{{Text: "<b>摘要</b>"}}) {
@@ -323,12 +342,15 @@ func TestToResult(t *testing.T) {
 	if !slices.Equal(res.Facets["tag"], wantTags) {
 		t.Errorf("tag facets %v", res.Facets["tag"])
 	}
+	if want := []index.FacetCount{{Value: "pack", Count: 2}, {Value: "file", Count: 1}}; !slices.Equal(res.Facets["kind"], want) {
+		t.Errorf("kind facets %v", res.Facets["kind"])
+	}
 
-	res = toResult(index.Query{Text: "报销", Offset: 1, Limit: 2}, resp, 1)
+	res = toResult(index.Query{Text: "报销", Offset: 1, Limit: 2}, words, resp, 1)
 	if len(res.Hits) != 2 || res.Hits[0].Doc.ID != "b" || res.Facets != nil {
 		t.Errorf("skip 1: %+v", res)
 	}
-	if res := toResult(index.Query{}, resp, 5); len(res.Hits) != 0 || res.Total != 12 {
+	if res := toResult(index.Query{}, nil, resp, 5); len(res.Hits) != 0 || res.Total != 12 {
 		t.Errorf("skip past end: %+v", res)
 	}
 }
@@ -343,8 +365,16 @@ type fakeMeili struct {
 	requests  []string         // "METHOD path"
 	bodies    map[string][]byte
 	searchOut string
-	auth      string // Authorization header of the last request
+	auth      string         // Authorization header of the last request
+	settings  map[string]any // as PATCHed, returned by GET (defaults until then)
+	synonyms  []byte         // as PUT
 }
+
+// defaultSettings is part of what a new Meilisearch index answers.
+const defaultSettings = `{"rankingRules":["words","typo","proximity","attribute","sort","exactness"],
+ "searchableAttributes":["*"],"filterableAttributes":[],"sortableAttributes":[],"separatorTokens":[],
+ "localizedAttributes":null,"synonyms":{},"typoTolerance":{"enabled":true,"minWordSizeForTypos":{"oneTypo":5,"twoTypos":9},
+ "disableOnWords":[],"disableOnAttributes":[],"disableOnNumbers":false}}`
 
 func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
@@ -377,7 +407,36 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "POST /indexes":
 		f.exists = true
 		task()
-	case route == "PATCH /indexes/idx/settings", route == "POST /indexes/idx/documents",
+	case route == "GET /indexes/idx/settings":
+		if f.settings == nil {
+			fmt.Fprint(w, defaultSettings)
+			return
+		}
+		b, _ := json.Marshal(f.settings)
+		w.Write(b)
+	case route == "PATCH /indexes/idx/settings":
+		if f.settings == nil {
+			_ = json.Unmarshal([]byte(defaultSettings), &f.settings)
+		}
+		var patch map[string]any
+		if err := json.Unmarshal(body, &patch); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for k, v := range patch {
+			f.settings[k] = v
+		}
+		task()
+	case route == "GET /indexes/idx/settings/synonyms":
+		if f.synonyms == nil {
+			fmt.Fprint(w, `{}`)
+			return
+		}
+		w.Write(f.synonyms)
+	case route == "PUT /indexes/idx/settings/synonyms":
+		f.synonyms = body
+		task()
+	case route == "POST /indexes/idx/documents",
 		route == "POST /indexes/idx/documents/delete-batch", route == "DELETE /indexes/idx/documents":
 		task()
 	case strings.HasPrefix(route, "GET /tasks/"):
@@ -419,7 +478,7 @@ func newFake(t *testing.T) (*fakeMeili, *Index) {
 func TestAgainstFakeServer(t *testing.T) {
 	f, x := newFake(t)
 	f.mu.Lock()
-	wantStart := []string{"GET /health", "GET /indexes/idx", "POST /indexes", "GET /tasks/1", "PATCH /indexes/idx/settings", "GET /tasks/2"}
+	wantStart := []string{"GET /health", "GET /indexes/idx", "POST /indexes", "GET /tasks/1", "GET /indexes/idx/settings", "PATCH /indexes/idx/settings", "GET /tasks/2"}
 	if !slices.Equal(f.requests, wantStart) {
 		t.Errorf("start-up requests = %v, want %v", f.requests, wantStart)
 	}
@@ -440,11 +499,17 @@ func TestAgainstFakeServer(t *testing.T) {
 	if created["uid"] != "idx" || created["primaryKey"] != "id" {
 		t.Errorf("create index body = %v", created)
 	}
-	if got := strs(settings["searchableAttributes"]); !slices.Equal(got[:3], []string{"title", "summary", "body"}) || !slices.Contains(got, attrNGrams) {
+	if got := strs(settings["searchableAttributes"]); !slices.Equal(got[:3], []string{"title", "tags", attrTitleGrams}) || !slices.Contains(got, attrNGrams) {
 		t.Errorf("searchableAttributes = %v", got)
 	}
-	if got := strs(settings["filterableAttributes"]); !slices.Equal(got, []string{"kind", "department", "tags", "audience"}) {
+	if got := strs(settings["filterableAttributes"]); !slices.Equal(got, []string{"kind", "department", "tags", "audience", "readers", "expires_day"}) {
 		t.Errorf("filterableAttributes = %v", got)
+	}
+	if got := strs(settings["separatorTokens"]); !slices.Equal(got, []string{"<", ">", "="}) {
+		t.Errorf("separatorTokens = %v", got)
+	}
+	if typo := fmt.Sprint(settings["typoTolerance"]); !strings.Contains(typo, "oneTypo:5") || !strings.Contains(typo, attrNGrams) {
+		t.Errorf("typoTolerance = %v", typo)
 	}
 	if got := strs(settings["sortableAttributes"]); !slices.Equal(got, []string{"date_ts"}) {
 		t.Errorf("sortableAttributes = %v", got)
@@ -481,12 +546,11 @@ func TestAgainstFakeServer(t *testing.T) {
 	if err := json.Unmarshal(f.bodies["POST /indexes/idx/documents/delete-batch"], &deleted); err != nil {
 		t.Fatalf("delete body: %v", err)
 	}
-	f.searchOut = `{"hits":[{"id":"vpn-setup","title":"VPN 远程办公配置","summary":"在家办公","body":"Connect to the Corporate VPN","_formatted":{"body":"Connect to the ` +
-		index.HitPre + `Corporate` + index.HitPost + ` VPN"},"_rankingScore":0.8}],"totalHits":1,"facetDistribution":{"department":{"技术部":1}}}`
-	f.failTask[7] = "invalid_document_id"
+	f.searchOut = `{"hits":[{"id":"vpn-setup","title":"VPN 远程办公配置","summary":"在家办公","body":"Connect to the Corporate VPN","_rankingScore":0.8}],"totalHits":1,"facetDistribution":{"department":{"技术部":1}}}`
+	f.failTask[8] = "invalid_document_id"
 	f.mu.Unlock()
 
-	if len(docs) != len(indextest.Corpus()) || docs[0]["id"] != "onboarding-guide" || docs[0]["ngrams"] == "" {
+	if len(docs) != len(indextest.Corpus()) || docs[0]["id"] != "onboarding-guide" || docs[0]["ngrams"] == "" || docs[0]["tgrams"] == "" {
 		t.Errorf("documents body: %d docs, first %v", len(docs), docs[0])
 	}
 	if !slices.Equal(deleted, []string{"vpn-setup"}) {
@@ -510,16 +574,37 @@ func TestAgainstFakeServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("search body: %v", err)
 	}
-	if sreq["q"] != "corporate" || sreq["filter"] != `tags = "IT"` {
+	if sreq["q"] != "corporate" || sreq["filter"] != `tags = "IT"` || sreq["matchingStrategy"] != "last" {
 		t.Errorf("search body = %v", sreq)
 	}
 
+	// Synonyms go to the synonyms setting, once: the same list again sends nothing.
+	groups := [][]string{{"年假", "年休假"}}
+	for range 2 {
+		if err := x.SetSynonyms(ctx, groups); err != nil {
+			t.Fatalf("SetSynonyms: %v", err)
+		}
+	}
+	f.mu.Lock()
+	puts := 0
+	for _, r := range f.requests {
+		if r == "PUT /indexes/idx/settings/synonyms" {
+			puts++
+		}
+	}
+	var syn map[string][]string
+	err = json.Unmarshal(f.synonyms, &syn)
+	f.mu.Unlock()
+	if err != nil || puts != 1 || !slices.Equal(syn[EncodeWord("年假")], []string{EncodeWord("年休假")}) {
+		t.Errorf("synonyms: %d PUTs, setting %v (%v)", puts, syn, err)
+	}
+
 	// A failed task is an error the caller can recognise.
-	err = x.Upsert(ctx, indextest.Corpus()[0]) // task 6 succeeds
+	err = x.Upsert(ctx, indextest.Corpus()[0]) // task 7 succeeds
 	if err != nil {
 		t.Fatalf("Upsert: %v", err)
 	}
-	err = x.Upsert(ctx, indextest.Corpus()[0]) // task 7 fails
+	err = x.Upsert(ctx, indextest.Corpus()[0]) // task 8 fails
 	if !errors.Is(err, ErrTaskFailed) || !strings.Contains(err.Error(), "invalid_document_id") {
 		t.Errorf("failed task err = %v", err)
 	}
@@ -542,6 +627,21 @@ func TestNewExistingIndexAndErrors(t *testing.T) {
 	f.mu.Lock()
 	if slices.Contains(f.requests, "POST /indexes") {
 		t.Errorf("existing index was created again: %v", f.requests)
+	}
+	// A second start finds the settings in place and does not re-apply
+	// them (that would make Meilisearch re-extract every word).
+	f.requests = nil
+	f.mu.Unlock()
+	x, err = New(t.Context(), srv.URL, "", "idx")
+	if err != nil {
+		t.Fatalf("New again: %v", err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	f.mu.Lock()
+	if slices.Contains(f.requests, "PATCH /indexes/idx/settings") {
+		t.Errorf("settings re-applied on the second start: %v", f.requests)
 	}
 	f.mu.Unlock()
 

@@ -1,0 +1,37 @@
+package web
+
+// searchMessages are the catalogue entries of the search page, the
+// 搜不到的问题 page and the synonym editor; init in searchadmin.go adds them.
+var searchMessages = map[string][2]string{
+	"search.kind.all":      {"全部", "All"},
+	"search.kind.pack":     {"锦囊", "Pack"},
+	"search.kind.file":     {"资料", "File"},
+	"search.kind.dept":     {"部门", "Department"},
+	"search.kind.announce": {"公告", "Announcement"},
+	"search.kind.story":    {"故事", "Story"},
+	"search.kinds":         {"按类型", "By type"},
+	"search.sample":        {"（统计最相关的前 %d 条）", "(counted over the best %d results)"},
+	"search.weak":          {"没有结果包含“%s”的全部关键词，下面是部分匹配的结果。", "No result holds every word of “%s”; these match some of them."},
+	"search.ask":           {"可以问问：", "Ask:"},
+	"search.ask.dept":      {"%s", "%s"},
+	"search.related":       {"相关标签：", "Related tags:"},
+	"search.misses.link":   {"搜不到的问题", "Questions that found nothing"},
+	"search.synonyms.link": {"编辑搜索同义词", "Edit search synonyms"},
+	"misses.title":         {"搜不到的问题", "Questions that found nothing"},
+	"misses.intro": {"同事们提交的搜索里，没有结果或只有部分匹配的问题，按周统计（最多显示 %d 个）。不记录是谁搜的。这是下一篇锦囊该写什么的线索。",
+		"Searches colleagues submitted that found nothing or only partial matches, counted per week (at most %d shown). Who searched is not recorded. These are the packs to write next."},
+	"misses.week":    {"%s 起的一周", "Week of %s"},
+	"misses.query":   {"问题", "Question"},
+	"misses.zero":    {"无结果", "No results"},
+	"misses.low":     {"部分匹配", "Partial"},
+	"misses.none":    {"这一周没有搜不到的问题。", "Nothing went unanswered this week."},
+	"misses.total":   {"共 %d 个不同的问题", "%d different questions"},
+	"misses.search":  {"再搜一次", "Search again"},
+	"synonyms.title": {"搜索同义词", "Search synonyms"},
+	"synonyms.help": {"每行一组可以互换的词，用逗号分隔，例如“年假, 年休假”或“无线网, wifi, Wi-Fi”。搜索其中任何一个词，都会找到包含其他词的内容。以 # 开头的行是注释。保存后立即生效。",
+		"One group of interchangeable terms per line, separated by commas, e.g. “年假, 年休假” or “无线网, wifi, Wi-Fi”. Searching any term of a group finds what holds the others. Lines starting with # are comments. Saving applies the list at once."},
+	"synonyms.label":    {"同义词（%d 组）", "Synonyms (%d groups)"},
+	"synonyms.saved":    {"已保存，搜索已按新的同义词生效。", "Saved; searches use the new synonyms now."},
+	"synonyms.invalid":  {"有一行写法不对：%s", "A line is not right: %s"},
+	"synonyms.conflict": {"在你编辑期间，有人保存了同义词列表。再次保存会覆盖对方的修改。", "Someone saved the list while you were editing. Saving again overwrites their changes."},
+}
