@@ -28,7 +28,7 @@ const (
 )
 
 // newAuth builds sign-in, sessions, roles and the audit log from cfg.
-func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) (web.AuthOptions, error) {
+func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth.Roles) (web.AuthOptions, error) {
 	key := []byte(cfg.SecretKey)
 	if len(key) == 0 {
 		// Only the dev provider may run without a key (config checks that); a
@@ -43,6 +43,7 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.L
 		States:        auth.NewStateCodec(key, st, time.Now),
 		Users:         auth.NewUsers(st, time.Now),
 		Audit:         audit.New(st, time.Now),
+		Roles:         roles,
 		SecureCookies: cfg.SecureCookies(),
 		SessionMaxAge: cfg.SessionAbsolute,
 		WriteLimit:    auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
@@ -73,19 +74,30 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return web.AuthOptions{}, fmt.Errorf("sign-in provider %s: %w", cfg.Auth, err)
 	}
+	return opts, nil
+}
+
+// loadRoles reads the roles file (or the dev provider's built-in roles).
+// run calls it before it opens the store, so a missing or broken file is
+// reported before anything is seeded.
+func loadRoles(cfg config.Config, log *slog.Logger) (*auth.Roles, error) {
+	var (
+		roles *auth.Roles
+		err   error
+	)
 	switch {
 	case cfg.RolesFile != "":
-		opts.Roles, err = auth.LoadRoles(cfg.RolesFile)
+		roles, err = auth.LoadRoles(cfg.RolesFile)
 	case cfg.Auth == "dev":
-		opts.Roles, err = auth.ParseRoles("dev roles", []byte(dev.RolesYAML))
+		roles, err = auth.ParseRoles("dev roles", []byte(dev.RolesYAML))
 	default:
 		log.Warn("no roles file: everyone is an employee; set JINNANG_ROLES_FILE to name admins and editors")
-		opts.Roles, err = auth.LoadRoles("")
+		roles, err = auth.LoadRoles("")
 	}
 	if err != nil {
-		return web.AuthOptions{}, fmt.Errorf("roles: %w", err)
+		return nil, fmt.Errorf("roles: %w", err)
 	}
-	return opts, nil
+	return roles, nil
 }
 
 // sweep deletes expired sessions and sign-in states.

@@ -19,6 +19,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/jinnang/jinnang/portal/announce"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/calls"
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
@@ -50,6 +52,13 @@ func Run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer) 
 func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, listening func(net.Addr)) error {
 	log := newLogger(cfg, stderr)
 	start := time.Now()
+	var roles *auth.Roles
+	if cfg.Command == config.CmdServe {
+		var err error
+		if roles, err = loadRoles(cfg, log); err != nil {
+			return err
+		}
+	}
 	app, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -74,7 +83,7 @@ func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, l
 	if err := app.prepare(ctx, cfg, tree.Content); err != nil {
 		return err
 	}
-	return app.serve(ctx, cfg, tree, start, listening)
+	return app.serve(ctx, cfg, tree, roles, start, listening)
 }
 
 type app struct {
@@ -109,6 +118,9 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open %s store: %w", cfg.StoreBackend(), err)
 	}
+	// Every store and index call gets a deadline, so a frozen backend gives
+	// 503s instead of hung pages.
+	a.store = store.Wrap(a.store, calls.Deadline(cfg.StoreTimeout))
 	switch cfg.IndexBackend() {
 	case "meilisearch":
 		a.index, err = meiliindex.New(ctx, cfg.MeiliURL, cfg.MeiliKey, cfg.MeiliIndex)
@@ -118,6 +130,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open %s index: %w", cfg.IndexBackend(), err)
 	}
+	a.index = index.Wrap(a.index, calls.Deadline(cfg.IndexTimeout))
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
 	a.files = files.New(a.store, a.index, log)
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
@@ -212,12 +225,12 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	return np + nf + ns, errors.Join(perr, ferr, serr)
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start time.Time, listening func(net.Addr)) error {
+func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {
 	tmpl, assets := tree.Templates, tree.Assets
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
-	authOpts, err := newAuth(ctx, cfg, a.store, a.log)
+	authOpts, err := newAuth(ctx, cfg, a.store, roles)
 	if err != nil {
 		return err
 	}

@@ -200,7 +200,9 @@ func (s *server) routes(e *echo.Echo) {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableErrorHandler: true, // requestLog hands the error to handleError
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-				s.log.Error("panic", slog.String("path", c.Request().URL.Path), slog.Any("err", err), slog.String("stack", string(stack)))
+				if !anonymousPath(c.Request().URL.Path) { // handleError logs an incident id for those
+					s.log.Error("panic", slog.String("path", c.Request().URL.Path), slog.Any("err", err), slog.String("stack", string(stack)))
+				}
 				return fmt.Errorf("panic: %w", err)
 			},
 		}),
@@ -330,11 +332,13 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		status := c.Response().Status
-		if anonymousPath(req.URL.Path) && status < http.StatusInternalServerError {
-			return nil // anonymous routes: no line that could tie a visit to a time
+		if anonymousPath(req.URL.Path) {
+			return nil // anonymous routes: no line that could tie a visit to a time (handleError logs an incident id for a 5xx)
 		}
 		level := slog.LevelInfo
-		if status >= http.StatusInternalServerError {
+		if gone, _ := c.Get(clientGoneKey).(bool); gone {
+			status = statusClientClosed
+		} else if status >= http.StatusInternalServerError {
 			level = slog.LevelError
 		}
 		s.log.LogAttrs(req.Context(), level, "http request",

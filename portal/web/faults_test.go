@@ -1,0 +1,243 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/index/bleveindex"
+)
+
+// breakable is a store whose calls fail with err on keys under prefix while
+// err is set.
+type breakable struct {
+	store.Store
+	mu     sync.Mutex
+	prefix string
+	err    error
+}
+
+func (b *breakable) fail(key string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil && strings.HasPrefix(key, b.prefix) {
+		return b.err
+	}
+	return nil
+}
+
+func (b *breakable) set(prefix string, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.prefix, b.err = prefix, err
+}
+
+func (b *breakable) Get(ctx context.Context, key string) (io.ReadCloser, store.Object, error) {
+	if err := b.fail(key); err != nil {
+		return nil, store.Object{}, err
+	}
+	return b.Store.Get(ctx, key)
+}
+
+func (b *breakable) Stat(ctx context.Context, key string) (store.Object, error) {
+	if err := b.fail(key); err != nil {
+		return store.Object{}, err
+	}
+	return b.Store.Stat(ctx, key)
+}
+
+func (b *breakable) List(ctx context.Context, prefix string) iter.Seq2[store.Object, error] {
+	return func(yield func(store.Object, error) bool) {
+		if err := b.fail(prefix); err != nil {
+			yield(store.Object{}, err)
+			return
+		}
+		for o, err := range b.Store.List(ctx, prefix) {
+			if !yield(o, err) {
+				return
+			}
+		}
+	}
+}
+
+// syncBuf is a log sink safe for concurrent handlers.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAnonymousPathLogsNothing: 404, 403, 429 and 500 on /s/ leave no log
+// line that names the path, the box, the address or the browser; the 500
+// logs only a random incident id, which the visitor sees too.
+func TestAnonymousPathLogsNothing(t *testing.T) {
+	logs := &syncBuf{}
+	disk, err := store.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk := &breakable{Store: disk}
+	sg, _ := newTestSuggest(t, brk)
+	ts2 := newTestServer(t, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Auth.WriteLimit = auth.NewLimiter(1, 2, nil)
+		o.Suggest = sg
+	})
+	ctx := context.Background()
+	box, err := sg.CreateBox(ctx, "食堂意见箱", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ua = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50 Unique-Agent-7731"
+	anon := func(method, target string, form url.Values) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, target, body)
+		req.RemoteAddr = "203.0.113.77:50123"
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("X-Forwarded-For", "198.51.100.23")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		rec := httptest.NewRecorder()
+		ts2.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := anon(http.MethodGet, "/s/no-such-box-4242", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("missing box: %d", rec.Code)
+	}
+	if rec := anon(http.MethodPost, "/s/"+box.ID, url.Values{"body": {"没有令牌"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("no token: %d", rec.Code)
+	}
+	limited := false
+	for range 5 {
+		if anon(http.MethodPost, "/s/"+box.ID, url.Values{"body": {"太快了"}}).Code == http.StatusTooManyRequests {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Error("the anonymous write limit never answered 429")
+	}
+	brk.set("suggest/", errors.New("disk on fire"))
+	rec := anon(http.MethodGet, "/s/"+box.ID, nil)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("broken store: %d", rec.Code)
+	}
+	id := regexp.MustCompile(`[0-9a-f]{12}`).FindString(regexp.MustCompile(`事件编号 [0-9a-f]{12}`).FindString(rec.Body.String()))
+	if id == "" {
+		t.Fatalf("the 500 page shows no incident id:\n%s", rec.Body.String())
+	}
+	out := logs.String()
+	if !strings.Contains(out, "incident="+id) {
+		t.Errorf("the incident id %s is not in the log:\n%s", id, out)
+	}
+	for _, secret := range []string{"/s/", box.ID, "no-such-box", "203.0.113.77", "198.51.100.23", "Unique-Agent", "anon:", "path="} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 1 {
+		t.Errorf("%d log lines, want only the incident line:\n%s", n, out)
+	}
+}
+
+// TestUnavailableIs503: a store that is down or too slow gives the friendly
+// 503 page (or fragment) with Retry-After, not a 500.
+func TestUnavailableIs503(t *testing.T) {
+	for _, cause := range []error{
+		fmt.Errorf("read departments: %w", store.ErrUnavailable),
+		&url.Error{Op: "Get", URL: "http://minio:9000/", Err: &timeoutErr{}},
+	} {
+		disk, err := store.NewDisk(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		brk := &breakable{Store: disk}
+		ts2 := newTestServer(t, func(o *Options) { o.Files = newFilesOver(t, brk) })
+		brk.set("departments/", cause)
+		for _, h := range []map[string]string{nil, hx, english} {
+			rec := ts2.send(ts2.token, http.MethodGet, "/departments", h, nil)
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("%v %v: %d, Retry-After %q", cause, h, rec.Code, rec.Header().Get("Retry-After"))
+			}
+			body := rec.Body.String()
+			want := "请稍候再试"
+			if h != nil && h["Cookie"] != "" {
+				want = "Please try again shortly"
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("%v: 503 page lacks %q", h, want)
+			}
+			if h != nil && h["HX-Request"] != "" && strings.Contains(body, "<html") {
+				t.Error("an HTMX request got a whole page, not a fragment")
+			}
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestClientGoneIsNot500: a request whose client went away is logged as
+// such, not as an ERROR with status 500.
+func TestClientGoneIsNot500(t *testing.T) {
+	logs := &syncBuf{}
+	ts := newTestServer(t, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	ts.packs.searchErr = context.Canceled
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodGet, "/search?q=报销", nil).WithContext(ctx)
+	req.Header.Set("Cookie", sessionCookiePlain+"="+ts.token)
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || strings.Contains(out, "status=500") {
+		t.Errorf("a client that went away was logged as a server error:\n%s", out)
+	}
+	if !strings.Contains(out, "client went away") || !strings.Contains(out, "status=499") {
+		t.Errorf("the log does not say the client went away:\n%s", out)
+	}
+}
+
+// newFilesOver is a files service over st with an in-memory index.
+func newFilesOver(t *testing.T, st store.Store) *files.Service {
+	t.Helper()
+	ix, err := bleveindex.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return files.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
