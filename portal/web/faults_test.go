@@ -17,9 +17,9 @@ import (
 	"testing"
 
 	"github.com/jinnang/jinnang/portal/auth"
-	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
+	"github.com/jinnang/jinnang/portal/store"
 )
 
 // breakable is a store whose calls fail with err on keys under prefix while
