@@ -50,6 +50,17 @@ func Run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer) 
 
 // run is Run with a hook told the listening address (tests listen on port 0).
 func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, listening func(net.Addr)) error {
+	return runWith(ctx, cfg, tree, stderr, runOptions{listening: listening})
+}
+
+// runOptions are the test hooks of runWith.
+type runOptions struct {
+	listening func(net.Addr)    // told the listening address
+	storeMW   []calls.Middleware // run inside the deadline on every store call (fault injection)
+}
+
+func runWith(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, ro runOptions) error {
+	listening := ro.listening
 	log := newLogger(cfg, stderr)
 	start := time.Now()
 	var roles *auth.Roles
@@ -59,7 +70,7 @@ func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, l
 			return err
 		}
 	}
-	app, err := open(ctx, cfg, log)
+	app, err := open(ctx, cfg, log, ro.storeMW)
 	if err != nil {
 		return err
 	}
@@ -103,7 +114,7 @@ type app struct {
 	points  *points.Service
 }
 
-func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
 	a := &app{log: log}
 	var err error
 	switch cfg.StoreBackend() {
@@ -120,7 +131,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	}
 	// Every store and index call gets a deadline, so a frozen backend gives
 	// 503s instead of hung pages.
-	a.store = store.Wrap(a.store, calls.Deadline(cfg.StoreTimeout))
+	a.store = store.Wrap(a.store, append([]calls.Middleware{calls.Deadline(cfg.StoreTimeout)}, storeMW...)...)
 	switch cfg.IndexBackend() {
 	case "meilisearch":
 		a.index, err = meiliindex.New(ctx, cfg.MeiliURL, cfg.MeiliKey, cfg.MeiliIndex)
@@ -270,6 +281,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	}
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
+	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
 	if listening != nil {
 		listening(ln.Addr())
 	}
