@@ -248,4 +248,3 @@ func TestKilledMinIOMidPostAndUpload(t *testing.T) {
 		t.Errorf("%d file objects left after the sweep", n)
 	}
 }
-

@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, l
 
 // runOptions are the test hooks of runWith.
 type runOptions struct {
-	listening func(net.Addr)    // told the listening address
+	listening func(net.Addr)     // told the listening address
 	storeMW   []calls.Middleware // run inside the deadline on every store call (fault injection)
 }
 
