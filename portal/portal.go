@@ -31,6 +31,7 @@ import (
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
 	"github.com/jinnang/jinnang/portal/web"
@@ -62,6 +63,7 @@ type runOptions struct {
 func runWith(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, ro runOptions) error {
 	listening := ro.listening
 	log := newLogger(cfg, stderr)
+	ctx = record.WithLogger(ctx, log) // record.Report logs bad records through it
 	start := time.Now()
 	var roles *auth.Roles
 	if cfg.Command == config.CmdServe {
@@ -258,11 +260,14 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
-		Templates:        tmpl,
-		Assets:           assets,
-		Logger:           a.log,
-		DevReload:        cfg.Dev,
-		Now:              time.Now,
+		BadRecords: func(ctx context.Context, limit int) ([]record.Bad, error) {
+			return record.BadRecords(ctx, a.store, limit)
+		},
+		Templates: tmpl,
+		Assets:    assets,
+		Logger:    a.log,
+		DevReload: cfg.Dev,
+		Now:       time.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
@@ -278,6 +283,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return record.WithLogger(context.Background(), a.log) },
 	}
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })

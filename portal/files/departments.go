@@ -16,6 +16,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/extract"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Department is a department's public record: its intro and whether it has a
@@ -70,7 +71,7 @@ func (s *Service) Departments(ctx context.Context) ([]Department, error) {
 	out := make([]Department, 0, len(records))
 	for _, key := range records {
 		d, _, err := s.readDept(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
@@ -121,8 +122,8 @@ func (s *Service) readDept(ctx context.Context, key string) (Department, string,
 		return Department{}, "", fmt.Errorf("read department %s: %w", key, err)
 	}
 	var d Department
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Department{}, "", fmt.Errorf("decode department %s: %w", key, err)
+	if err := record.Decode(ctx, s.store, key, obj.ETag, b, &d, 64<<10); err != nil {
+		return Department{}, "", fmt.Errorf("department: %w", err)
 	}
 	return d, obj.ETag, nil
 }

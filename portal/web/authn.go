@@ -16,6 +16,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // AuthOptions are the identity dependencies of the HTTP layer. Every field
@@ -188,6 +189,14 @@ func noSession(p string) bool {
 func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		// Bad records read during the request are logged with s.log; on the
+		// anonymous routes they are not reported at all (no trace of a visit).
+		rctx := record.WithLogger(req.Context(), s.log)
+		if anonymousPath(req.URL.Path) {
+			rctx = record.Quiet(rctx)
+		}
+		req = req.WithContext(rctx)
+		c.SetRequest(req)
 		if noSession(req.URL.Path) {
 			return next(c)
 		}

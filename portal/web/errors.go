@@ -17,6 +17,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Error is a handler error with a status, a public message and an internal
@@ -73,6 +74,9 @@ func toError(err error) *Error {
 	}
 	if unavailable(err) {
 		return &Error{Status: http.StatusServiceUnavailable, Public: "error.503", Cause: err}
+	}
+	if errors.Is(err, record.ErrCorrupt) {
+		return &Error{Status: http.StatusInternalServerError, Public: "error.corrupt", Cause: err}
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

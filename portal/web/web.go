@@ -75,6 +75,9 @@ type Options struct {
 	Stories Stories
 	// Points is the contributors' leaderboard and badges; nil turns them off.
 	Points Points
+	// BadRecords lists the records lists skipped as unreadable, for the
+	// admin health page; nil leaves that section out.
+	BadRecords BadRecords
 }
 
 // server holds the handlers' dependencies.
@@ -107,6 +110,9 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+
+	badRecords BadRecords     // nil: no bad-record section
+	health     []healthSource // the sections of /admin/health
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -144,6 +150,7 @@ func New(opts Options) (*echo.Echo, error) {
 		polls:      opts.Polls,
 		stories:    opts.Stories,
 		points:     opts.Points,
+		badRecords: opts.BadRecords,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
@@ -285,6 +292,7 @@ func (s *server) routes(e *echo.Echo) {
 	write("/me/lang", s.setLang)
 	get("/admin/audit", s.auditPage, requireAdmin)
 	write("/admin/reindex", s.reindex, requireAdmin)
+	s.healthRoutes(get)
 	s.storyRoutes(get, write, match)
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)

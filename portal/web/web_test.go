@@ -28,6 +28,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 var testNow = day(2025, 6, 1) // YearDay 152 → daily pick is packs[152%25] = invoice-tips
@@ -97,6 +98,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 		},
 	}
 	opts.Announcements = announce.New(st, fakeMarkdown, nil)
+	opts.BadRecords = func(ctx context.Context, limit int) ([]record.Bad, error) { return record.BadRecords(ctx, st, limit) }
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
 	if mod != nil {
