@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
+	"mime/multipart"
 	"io"
 	"iter"
 	"log/slog"
@@ -15,11 +18,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
 )
 
 // breakable is a store whose calls fail with err on keys under prefix while
@@ -240,4 +246,69 @@ func newFilesOver(t *testing.T, st store.Store) *files.Service {
 	}
 	t.Cleanup(func() { ix.Close() })
 	return files.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// sizedPNG is a w×h PNG.
+func sizedPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i / 7)
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestPhotoBudgets: busy decoders give 503 with Retry-After; an anonymous
+// address over its pixel rate gets 429, counted in pixels, not requests.
+func TestPhotoBudgets(t *testing.T) {
+	budget := images.NewBudget(1, 20*time.Millisecond)
+	ts := newTestServer(t, func(o *Options) {
+		o.PhotoBudget = budget
+		o.AnonPixelLimit = auth.NewLimiter(1, 10, nil) // 10 megapixels at once
+	})
+	small := pngBytes(t)
+	release, err := budget.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.postStoryForm(ts.token, "忙的时候发的", map[string][]byte{"a.png": small}, []string{"a.png"})
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("story photo with every decode slot busy: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	release()
+	if rec := ts.postStoryForm(ts.token, "不忙了", map[string][]byte{"a.png": small}, []string{"a.png"}); rec.Code != http.StatusSeeOther {
+		t.Errorf("story photo with a free slot: %d", rec.Code)
+	}
+
+	sg := ts.opts.Suggest.(*suggest.Service)
+	box, err := sg.CreateBox(context.Background(), "食堂", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	four := sizedPNG(t, 2000, 2000) // 4 megapixels
+	post := func() int {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		w.WriteField("token", sg.FormToken(box.ID))
+		w.WriteField("body", "图片建议")
+		fw, _ := w.CreateFormFile("images", "a.png")
+		fw.Write(four)
+		w.Close()
+		req := httptest.NewRequest(http.MethodPost, "/s/"+box.ID, &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		rec := httptest.NewRecorder()
+		ts.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	// 4 + 4 megapixels fit the burst of 10; the third image does not,
+	// though it is only the third request.
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := post(); got != want {
+			t.Errorf("anonymous post %d: %d, want %d", i+1, got, want)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/markdown"
 )
 
@@ -78,6 +79,12 @@ type Options struct {
 	// BadRecords lists the records lists skipped as unreadable, for the
 	// admin health page; nil leaves that section out.
 	BadRecords BadRecords
+	// PhotoBudget bounds concurrent photo decodes; nil means two at once,
+	// each upload waiting up to 20 s for its turn.
+	PhotoBudget *images.Budget
+	// AnonPixelLimit is the per-address pixel rate of the anonymous routes,
+	// in megapixels; nil means 30 a minute, 100 at once.
+	AnonPixelLimit *auth.Limiter
 }
 
 // server holds the handlers' dependencies.
@@ -110,6 +117,9 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+
+	decodes    *images.Budget // bounds concurrent photo decodes
+	anonPixels *auth.Limiter  // per-address pixel rate of the anonymous routes
 
 	badRecords BadRecords     // nil: no bad-record section
 	health     []healthSource // the sections of /admin/health
@@ -151,9 +161,17 @@ func New(opts Options) (*echo.Echo, error) {
 		stories:    opts.Stories,
 		points:     opts.Points,
 		badRecords: opts.BadRecords,
+		decodes:    opts.PhotoBudget,
+		anonPixels: opts.AnonPixelLimit,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
+	if s.decodes == nil {
+		s.decodes = newDecodeBudget()
+	}
+	if s.anonPixels == nil {
+		s.anonPixels = newAnonPixelLimit()
+	}
 	if s.reindexAll == nil {
 		s.reindexAll = func(ctx context.Context) (int, error) { return s.packs.Reindex(ctx, nil) }
 	}
