@@ -134,6 +134,16 @@ func addRow(img image.Image, x0, y, w, k int, sums []uint32) {
 				add(4*ox, uint32(q[0]), uint32(q[1]), uint32(q[2]), uint32(q[3]))
 			}
 		}
+	case *image.RGBA: // premultiplied; opaque PNGs decode to this
+		p := m.Pix[m.PixOffset(x0, y):]
+		for ox := range w {
+			for dx := range k {
+				q := p[4*(ox*k+dx):]
+				if a := uint32(q[3]); a > 0 {
+					add(4*ox, uint32(q[0])*255/a, uint32(q[1])*255/a, uint32(q[2])*255/a, a)
+				}
+			}
+		}
 	case *image.Gray:
 		p := m.Pix[m.PixOffset(x0, y):]
 		for ox := range w {
