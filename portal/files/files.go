@@ -73,6 +73,9 @@ type Version struct {
 	Key       string    `json:"key"` // store key of the bytes
 	At        time.Time `json:"at"`
 	By        string    `json:"by"` // user ID
+	// TextUnreadable: the file's text could not be extracted (a damaged or
+	// truncated document); its editors are told so.
+	TextUnreadable bool `json:"text_unreadable,omitempty"`
 }
 
 // File is the record of one library entry and all its versions.

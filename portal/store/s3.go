@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,8 +151,11 @@ func mapErr(op, key string, err error) error {
 // isNetErr reports whether err is a failure to reach the server (refused,
 // reset, timed out) rather than an answer from it.
 func isNetErr(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+	var (
+		oe *net.OpError
+		ue *url.Error
+	)
+	return errors.As(err, &oe) || errors.As(err, &ue) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, io.ErrUnexpectedEOF)
 }
 

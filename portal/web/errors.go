@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,9 +94,13 @@ func toError(err error) *Error {
 // store or index said so (a deadline ran out, MinIO refused), or a network
 // error or deadline came through a backend that does not map its errors.
 func unavailable(err error) bool {
-	var ne net.Error
+	var (
+		oe *net.OpError
+		ue *url.Error
+	)
 	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, index.ErrUnavailable) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &ne)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.As(err, &oe) || errors.As(err, &ue) && ue.Timeout()
 }
 
 // unavailableRetry is the Retry-After of a 503, in seconds: long enough for a

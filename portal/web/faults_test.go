@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -309,6 +310,44 @@ func TestPhotoBudgets(t *testing.T) {
 	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
 		if got := post(); got != want {
 			t.Errorf("anonymous post %d: %d, want %d", i+1, got, want)
+		}
+	}
+}
+
+// TestTruncatedPDFTellsTheEditor: a PDF cut short is stored, and its
+// editors are told that its text could not be read; a long Chinese file
+// name is kept for display while the store key stays short.
+func TestTruncatedPDFTellsTheEditor(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tok := ts.signIn(financeEd)
+	pdf, err := os.ReadFile("../extract/testdata/差旅标准.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("差旅报销标准说明", 38) + ".pdf" // 304 Chinese characters
+	rec := ts.sendMultipart(tok, "/files", nil, []field{{csrfField, ts.csrf(tok)}, {"dept", "财务部"}, {"title", "差旅标准"}},
+		&upload{"file", long, bytes.NewReader(pdf[:len(pdf)/2])})
+	m := fileLocation.FindStringSubmatch(rec.Header().Get("Location"))
+	if rec.Code != http.StatusSeeOther || m == nil {
+		t.Fatalf("upload of a truncated PDF with a long name: %d\n%.500s", rec.Code, rec.Body.String())
+	}
+	page := ts.send(tok, http.MethodGet, "/files/"+m[1], nil, nil).Body.String()
+	if !strings.Contains(page, "这个文件的文字无法读取") {
+		t.Error("the editor is not told that the PDF's text could not be read")
+	}
+	if !strings.Contains(page, "差旅报销标准说明差旅报销标准说明") {
+		t.Error("the file page lost the display name")
+	}
+	if other := ts.send(ts.token, http.MethodGet, "/files/"+m[1], nil, nil).Body.String(); strings.Contains(other, "这个文件的文字无法读取") {
+		t.Error("an employee who cannot edit sees the editor's notice")
+	}
+	f, err := ts.files.Get(context.Background(), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seg := range strings.Split(f.Current().Key, "/") {
+		if len(seg) > 100 {
+			t.Errorf("store key segment of %d bytes: %s", len(seg), f.Current().Key)
 		}
 	}
 }
