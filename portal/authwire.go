@@ -19,12 +19,18 @@ import (
 	"github.com/jinnang/jinnang/portal/web"
 )
 
-// Rate limits: generous for people, tight for scripts.
+// Rate limits: generous for people, tight for scripts. Writes of signed-in
+// people are limited per person. Sign-in and anonymous writes can only be
+// limited per address, and an address may be a whole office behind one NAT:
+// they are sized for 500 people arriving within a minute after a link goes
+// to a WeChat group (two sign-in requests each; one suggestion each).
 const (
-	writesPerMinute = 30
-	writeBurst      = 10
-	loginsPerMinute = 10
-	loginBurst      = 5
+	writesPerMinute     = 30
+	writeBurst          = 10
+	loginsPerMinute     = 1200
+	loginBurst          = 600
+	addrWritesPerMinute = 600
+	addrWriteBurst      = 300
 )
 
 // newAuth builds sign-in, sessions, roles and the audit log from cfg.
@@ -39,15 +45,17 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth
 		}
 	}
 	opts := web.AuthOptions{
-		Sessions:      auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
-		States:        auth.NewStateCodec(key, st, time.Now),
-		Users:         auth.NewUsers(st, time.Now),
-		Audit:         audit.New(st, time.Now),
-		Roles:         roles,
-		SecureCookies: cfg.SecureCookies(),
-		SessionMaxAge: cfg.SessionAbsolute,
-		WriteLimit:    auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
-		LoginLimit:    auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),
+		Sessions:       auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
+		States:         auth.NewStateCodec(key, st, time.Now),
+		Users:          auth.NewUsers(st, time.Now),
+		Audit:          audit.New(st, time.Now),
+		Roles:          roles,
+		SecureCookies:  cfg.SecureCookies(),
+		SessionMaxAge:  cfg.SessionAbsolute,
+		WriteLimit:     auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
+		LoginLimit:     auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),
+		AddrLimit:      auth.NewLimiter(addrWritesPerMinute, addrWriteBurst, time.Now),
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	callback := strings.TrimSuffix(cfg.BaseURL, "/") + "/auth/callback"
 	var err error

@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -349,5 +350,58 @@ func TestTruncatedPDFTellsTheEditor(t *testing.T) {
 		if len(seg) > 100 {
 			t.Errorf("store key segment of %d bytes: %s", len(seg), f.Current().Key)
 		}
+	}
+}
+
+// TestClientAddressBehindProxies: X-Forwarded-For names the client only
+// when the direct peer is a trusted proxy; otherwise a client cannot pick
+// its own rate-limit bucket.
+func TestClientAddressBehindProxies(t *testing.T) {
+	s := &server{trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}
+	for _, tc := range []struct {
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"203.0.113.9:5000", nil, "203.0.113.9"},
+		{"203.0.113.9:5000", []string{"198.51.100.1"}, "203.0.113.9"},                  // untrusted peer: header ignored
+		{"10.0.0.2:5000", []string{"198.51.100.1"}, "198.51.100.1"},                    // the balancer
+		{"10.0.0.2:5000", []string{"6.6.6.6, 198.51.100.1, 10.0.0.7"}, "198.51.100.1"}, // two proxies; a forged first hop
+		{"10.0.0.2:5000", []string{"6.6.6.6", "198.51.100.1"}, "198.51.100.1"},         // several headers
+		{"[fd00::1]:5000", []string{"2001:db8::5"}, "2001:db8::5"},
+		{"10.0.0.2:5000", []string{"not-an-ip"}, "10.0.0.2"},
+		{"10.0.0.2:5000", nil, "10.0.0.2"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		for _, h := range tc.xff {
+			r.Header.Add("X-Forwarded-For", h)
+		}
+		if got := s.clientAddr(r); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+// TestSignInBehindBalancerIsPerClient: behind a trusted load balancer,
+// sign-ins from many clients do not share one bucket, while one client
+// is still limited.
+func TestSignInBehindBalancerIsPerClient(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) {
+		o.Auth.LoginLimit = auth.NewLimiter(2, 2, nil)
+		o.Auth.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} // httptest's RemoteAddr
+	})
+	start := func(client string) int {
+		return ts.send("", http.MethodGet, "/auth/start", map[string]string{"X-Forwarded-For": client}, nil).Code
+	}
+	for i := range 50 {
+		if code := start(fmt.Sprintf("198.51.100.%d", i)); code != http.StatusSeeOther {
+			t.Fatalf("client %d behind the balancer: %d", i, code)
+		}
+	}
+	start("203.0.113.1")
+	start("203.0.113.1")
+	if code := start("203.0.113.1"); code != http.StatusTooManyRequests {
+		t.Errorf("one client's third sign-in: %d, want 429", code)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -118,6 +119,7 @@ type server struct {
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
 
+	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
 	decodes    *images.Budget // bounds concurrent photo decodes
 	anonPixels *auth.Limiter  // per-address pixel rate of the anonymous routes
 
@@ -161,6 +163,7 @@ func New(opts Options) (*echo.Echo, error) {
 		stories:    opts.Stories,
 		points:     opts.Points,
 		badRecords: opts.BadRecords,
+		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,
 		anonPixels: opts.AnonPixelLimit,
 		anonKey:    make([]byte, 32),
