@@ -191,6 +191,21 @@ func decodeChecked(r io.Reader, lim Limits) (img image.Image, orientation int, f
 			return fail(err)
 		}
 	}
+	// A PNG much larger than the stored copy is reduced while it is decoded
+	// (JPEG would allow DCT scaling, which Go's decoder does not offer: it
+	// is reduced right after decoding, see render).
+	if format == "png" && lim.LongSide > 0 {
+		fw, fh := fit(cfg.Width, cfg.Height, lim.LongSide)
+		if k := min(cfg.Width/fw, cfg.Height/fh); k >= 2 {
+			var ok bool
+			if img, ok, err = decodePNGReduced(b, k); err != nil {
+				release()
+				return fail(err)
+			} else if ok {
+				return img, 1, format, release, nil
+			}
+		}
+	}
 	if img, err = dec.decode(bytes.NewReader(b)); err != nil {
 		release()
 		return fail(fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err))
