@@ -255,4 +255,3 @@ func channelsOf(ctype byte) int {
 	}
 	return 0
 }
-
