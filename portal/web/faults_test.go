@@ -11,6 +11,7 @@ import (
 	"iter"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -403,5 +405,19 @@ func TestSignInBehindBalancerIsPerClient(t *testing.T) {
 	start("203.0.113.1")
 	if code := start("203.0.113.1"); code != http.StatusTooManyRequests {
 		t.Errorf("one client's third sign-in: %d, want 429", code)
+	}
+}
+
+// TestSearchBackendDownIs503: an index that cannot be reached (as
+// Meilisearch down: its client wraps the dial error) gives 503 on the
+// pages that search, not 500.
+func TestSearchBackendDownIs503(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.packs.searchErr = fmt.Errorf("meilisearch: search: %w", &url.Error{Op: "Post", URL: "http://meili:7700/multi-search",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}})
+	for _, p := range []string{"/search?q=报销", "/packs", "/"} {
+		if rec := do(ts, http.MethodGet, p, nil); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("GET %s with the index down: %d", p, rec.Code)
+		}
 	}
 }
