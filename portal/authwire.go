@@ -33,8 +33,15 @@ const (
 	addrWriteBurst      = 300
 )
 
+// wecomSignIn is what the WeCom sign-in shares with the WeCom channel: one
+// access_token cache, and the synced address book for names and departments.
+type wecomSignIn struct {
+	tokens    *wecom.Tokens
+	directory func(ctx context.Context, userID string) (name, department string, ok bool)
+}
+
 // newAuth builds sign-in, sessions, roles and the audit log from cfg.
-func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth.Roles) (web.AuthOptions, error) {
+func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth.Roles, wc wecomSignIn) (web.AuthOptions, error) {
 	key := []byte(cfg.SecretKey)
 	if len(key) == 0 {
 		// Only the dev provider may run without a key (config checks that); a
@@ -64,6 +71,7 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth
 		opts.Provider, err = wecom.New(wecom.Config{
 			CorpID: cfg.WeComCorpID, AgentID: cfg.WeComAgentID, Secret: cfg.WeComSecret,
 			APIBase: cfg.WeComAPIBase, AuthBase: cfg.WeComAuthBase, RedirectURL: callback,
+			Tokens: wc.tokens, Directory: wc.directory,
 		})
 	case "oidc":
 		opts.Provider, err = oidc.New(ctx, oidc.Config{

@@ -114,6 +114,8 @@ type app struct {
 	// pack posts and stories.
 	stories *stories.Service
 	points  *points.Service
+	// ch is notifications and the WeCom channel (messages, address book, bot).
+	ch *channel
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
@@ -149,7 +151,11 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
-	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store); err != nil {
+	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
+		a.close()
+		return nil, fmt.Errorf("wecom: %w", err)
+	}
+	if a.suggest, a.polls, err = openSuggest(ctx, cfg, a.store, a.ch.members(a.store)); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -243,11 +249,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
-	authOpts, err := newAuth(ctx, cfg, a.store, roles)
+	authOpts, err := newAuth(ctx, cfg, a.store, roles, a.ch.signIn())
 	if err != nil {
 		return err
 	}
-	e, err := web.New(web.Options{
+	a.ch.admins, a.ch.audit = authOpts.Roles.Admins, authOpts.Audit
+	wopts := web.Options{
 		Auth:             authOpts,
 		Packs:            a.packs,
 		Files:            a.files,
@@ -268,7 +275,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Logger:    a.log,
 		DevReload: cfg.Dev,
 		Now:       time.Now,
-	})
+	}
+	a.ch.webOptions(&wopts)
+	e, err := web.New(wopts)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -288,6 +297,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
 	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
+	a.ch.background(ctx, cfg)
 	if listening != nil {
 		listening(ln.Addr())
 	}

@@ -30,7 +30,8 @@ const suggestKeyObject = "keys/suggest.key"
 // create-once write, so that concurrent first starts agree on one key; note
 // that anyone who can read the store can then read the key. Setting a
 // secret later changes the keys.
-func openSuggest(ctx context.Context, cfg config.Config, st store.Store) (*suggest.Service, *polls.Service, error) {
+// members counts each department's people for the polls' "not yet voted".
+func openSuggest(ctx context.Context, cfg config.Config, st store.Store, members polls.Members) (*suggest.Service, *polls.Service, error) {
 	root := []byte(cfg.SecretKey)
 	if len(root) == 0 {
 		var err error
@@ -42,7 +43,7 @@ func openSuggest(ctx context.Context, cfg config.Config, st store.Store) (*sugge
 	if err != nil {
 		return nil, nil, err
 	}
-	pl, err := polls.New(st, deriveKey(root, "jinnang/polls/v1"), polls.ProfileMembers(st), time.Now)
+	pl, err := polls.New(st, deriveKey(root, "jinnang/polls/v1"), members, time.Now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -381,3 +381,33 @@ func sortedUnique(s []string) []string {
 	slices.Sort(s)
 	return slices.Compact(s)
 }
+
+// Admins returns the user IDs the file names as administrators, sorted
+// (people who are admins only through an IdP group are not listed: their
+// groups are known only when they sign in).
+func (r *Roles) Admins() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.admins)
+}
+
+// Moderators returns the user IDs the file names as moderators, sorted
+// (administrators moderate too: see Admins).
+func (r *Roles) Moderators() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.moderators)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k, ok := range m {
+		if ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

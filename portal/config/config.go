@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,13 @@ type Config struct {
 	WeComSecret   string
 	WeComAPIBase  string
 	WeComAuthBase string
+	// WeComToken and WeComAESKey are the app's receive-message settings
+	// (Token, EncodingAESKey): they turn on the callback and keyword bot.
+	WeComToken  string
+	WeComAESKey string
+	// WeComSyncInterval is how often the address book is synced; 0 turns
+	// the schedule off (admins can still sync on demand).
+	WeComSyncInterval time.Duration
 
 	OIDCIssuer       string
 	OIDCClientID     string
@@ -152,6 +160,9 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.WeComAgentID, "wecom-agent-id", env.str("WECOM_AGENT_ID", ""), "企业微信 application agentid")
 	fs.StringVar(&c.WeComSecret, "wecom-secret", env.secret("WECOM_SECRET"), "企业微信 application secret (or JINNANG_WECOM_SECRET_FILE)")
 	fs.StringVar(&c.WeComAPIBase, "wecom-api-base", env.str("WECOM_API_BASE", "https://qyapi.weixin.qq.com"), "企业微信 API base URL")
+	fs.StringVar(&c.WeComToken, "wecom-token", env.secret("WECOM_TOKEN"), "企业微信 receive-message Token (3–32 letters or digits; or JINNANG_WECOM_TOKEN_FILE)")
+	fs.StringVar(&c.WeComAESKey, "wecom-aes-key", env.secret("WECOM_AES_KEY"), "企业微信 receive-message EncodingAESKey (43 characters; or JINNANG_WECOM_AES_KEY_FILE)")
+	fs.DurationVar(&c.WeComSyncInterval, "wecom-sync-interval", env.duration("WECOM_SYNC_INTERVAL", 6*time.Hour), "how often to sync the 企业微信 address book (0: only on demand)")
 	fs.StringVar(&c.WeComAuthBase, "wecom-auth-base", env.str("WECOM_AUTH_BASE", "https://open.weixin.qq.com"), "企业微信 OAuth2 authorize base URL")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env.str("OIDC_ISSUER", ""), "OpenID Connect issuer URL")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env.str("OIDC_CLIENT_ID", ""), "OpenID Connect client id")
@@ -415,12 +426,75 @@ func (c Config) validateAuth(bad func(string, ...any)) {
 	default:
 		bad("auth %q: use dev, wecom, oidc or header", c.Auth)
 	}
+	c.validateWeCom(bad)
 	if c.ReportsToHide < 1 || c.ReportsToHide > 100 {
 		bad("reports-to-hide must be between 1 and 100")
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		bad("session-idle and session-absolute must be positive, idle ≤ absolute")
 	}
+}
+
+// WeComApp reports whether the WeCom app is configured (corp id, agent id
+// and secret): application messages and directory sync then run, whatever
+// the sign-in provider.
+func (c Config) WeComApp() bool {
+	return c.WeComCorpID != "" && c.WeComAgentID != "" && c.WeComSecret != ""
+}
+
+// WeComCallback reports whether the receive-message callback is configured.
+func (c Config) WeComCallback() bool { return c.WeComToken != "" && c.WeComAESKey != "" }
+
+func (c Config) validateWeCom(bad func(string, ...any)) {
+	some := c.WeComCorpID != "" || c.WeComAgentID != "" || c.WeComSecret != ""
+	if some && !c.WeComApp() && c.Auth != "wecom" {
+		bad("wecom needs all of wecom-corp-id, wecom-agent-id and wecom-secret (JINNANG_WECOM_SECRET_FILE)")
+	}
+	if c.WeComApp() && c.BaseURL == "" && c.Auth != "wecom" {
+		bad("wecom messages link to the portal: set base-url (e.g. https://jinnang.example.com)")
+	}
+	if c.WeComAgentID != "" {
+		if n, err := strconv.Atoi(c.WeComAgentID); err != nil || n <= 0 {
+			bad("wecom-agent-id %q must be the app's numeric AgentId", c.WeComAgentID)
+		}
+	}
+	if (c.WeComToken != "") != (c.WeComAESKey != "") {
+		bad("the wecom callback needs both wecom-token and wecom-aes-key (the Token and EncodingAESKey of the app's 接收消息 settings)")
+	}
+	if c.WeComCallback() {
+		if !c.WeComApp() {
+			bad("wecom-token and wecom-aes-key need wecom-corp-id, wecom-agent-id and wecom-secret too")
+		}
+		if !validWeComToken(c.WeComToken) {
+			bad("wecom-token must be 3–32 letters or digits")
+		}
+		if !validAESKey(c.WeComAESKey) {
+			bad("wecom-aes-key must be the 43-character EncodingAESKey from the WeCom console")
+		}
+	}
+	if c.WeComSyncInterval != 0 && c.WeComSyncInterval < 10*time.Minute {
+		bad("wecom-sync-interval must be 0 (off) or at least 10m")
+	}
+}
+
+func validWeComToken(t string) bool {
+	if len(t) < 3 || len(t) > 32 {
+		return false
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func validAESKey(k string) bool {
+	if len(k) != 43 {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(k + "=")
+	return err == nil && len(b) == 32
 }
 
 func isLoopbackHost(h string) bool {

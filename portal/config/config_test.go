@@ -95,6 +95,16 @@ func TestLoadRejects(t *testing.T) {
 		{"missing roles file", []string{"-roles-file", "/nonexistent/roles.yaml"}, nil, "roles-file /nonexistent/roles.yaml: no such file or directory"},
 		{"negative timeout", []string{"-store-timeout", "-1s"}, nil, "must not be negative"},
 		{"missing secret file", nil, map[string]string{"JINNANG_MEILI_KEY_FILE": "/nonexistent/key"}, "JINNANG_MEILI_KEY_FILE"},
+		{"wecom app half set", []string{"-wecom-corp-id", "ww1"}, nil, "needs all of wecom-corp-id, wecom-agent-id and wecom-secret"},
+		{"wecom app without base url", []string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "1000002", "-wecom-secret", "s"}, nil, "set base-url"},
+		{"wecom agent not numeric", []string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "app", "-wecom-secret", "s", "-base-url", "https://j.example.com"}, nil, "numeric AgentId"},
+		{"wecom token without key", []string{"-wecom-token", "abc123"}, nil, "needs both wecom-token and wecom-aes-key"},
+		{"wecom callback without app", []string{"-wecom-token", "abc123", "-wecom-aes-key", strings.Repeat("a", 43)}, nil, "need wecom-corp-id"},
+		{"wecom bad aes key", []string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "1000002", "-wecom-secret", "s", "-base-url", "https://j.example.com",
+			"-wecom-token", "abc123", "-wecom-aes-key", "short"}, nil, "43-character EncodingAESKey"},
+		{"wecom bad token", []string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "1000002", "-wecom-secret", "s", "-base-url", "https://j.example.com",
+			"-wecom-token", "a!", "-wecom-aes-key", strings.Repeat("a", 43)}, nil, "3–32 letters or digits"},
+		{"wecom sync too often", []string{"-wecom-sync-interval", "1m"}, nil, "at least 10m"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, envMap(tc.env), io.Discard)
@@ -166,5 +176,24 @@ func TestDemoAndCookies(t *testing.T) {
 	}
 	if !c.SecureCookies() {
 		t.Error("https base-url must use Secure cookies")
+	}
+}
+
+func TestWeComChannelSettings(t *testing.T) {
+	c, err := Load([]string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "1000002", "-base-url", "https://j.example.com"},
+		envMap(map[string]string{"JINNANG_WECOM_SECRET": "s", "JINNANG_WECOM_TOKEN": "QDG6eK",
+			"JINNANG_WECOM_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "JINNANG_WECOM_SYNC_INTERVAL": "0"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.WeComApp() || !c.WeComCallback() || c.WeComSyncInterval != 0 || c.Auth != "dev" {
+		t.Errorf("%+v: want the WeCom app and callback on with the dev sign-in, sync on demand only", c)
+	}
+	d, err := Load(nil, envMap(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.WeComApp() || d.WeComCallback() || d.WeComSyncInterval != 6*time.Hour {
+		t.Errorf("defaults: app %v, callback %v, sync %v", d.WeComApp(), d.WeComCallback(), d.WeComSyncInterval)
 	}
 }

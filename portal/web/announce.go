@@ -413,6 +413,7 @@ func (s *server) createAnnouncement(c echo.Context) error {
 		return fmt.Errorf("create announcement: %w", err)
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "announcement.create", Target: "announcement:" + a.ID, Detail: targetsDetail(a)})
+	s.notifyAnnouncement(c, a)
 	return c.Redirect(http.StatusSeeOther, announceHome(a))
 }
 

@@ -69,6 +69,7 @@ func (s *server) moderateStory(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story." + act, Target: "story:" + st.ID, Detail: "author " + st.Author + ": " + note})
+	s.notifyModerated(c, st, stories.Action(act), u.ID, note)
 	return c.Redirect(http.StatusSeeOther, "/moderation?done="+act)
 }
 

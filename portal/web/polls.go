@@ -200,6 +200,7 @@ func (s *server) createPoll(c echo.Context) error {
 		return fmt.Errorf("create poll: %w", err)
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "poll.create", Target: "poll:" + created.ID, Detail: created.Title})
+	s.notifyPoll(c, created, u.Name)
 	return c.Redirect(http.StatusSeeOther, "/polls/"+created.ID)
 }
 

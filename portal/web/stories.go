@@ -222,6 +222,8 @@ type storyView struct {
 	Reported  bool
 	Comment   string // the comment being written (kept on error)
 	Errors    map[string]string
+	// ReplyTo is the comment being replied to (?reply=), nil for none.
+	ReplyTo *stories.Comment
 }
 
 // viewableStory loads a story the user may see: visible ones for everyone,
@@ -252,7 +254,23 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 	if v.Comments, err = s.stories.Comments(ctx, st.ID); err != nil {
 		return v, err
 	}
+	if v.ReplyTo = replyTarget(v.Comments, c.QueryParam("reply")); v.ReplyTo != nil {
+		v.Comment = mustT(v.Lang, "story.reply.prefix", v.ReplyTo.AuthorName)
+	}
 	return v, nil
+}
+
+// replyTarget is the comment with id cid, or nil.
+func replyTarget(comments []stories.Comment, cid string) *stories.Comment {
+	if cid == "" {
+		return nil
+	}
+	for i := range comments {
+		if comments[i].ID == cid {
+			return &comments[i]
+		}
+	}
+	return nil
 }
 
 // storyPage is GET /stories/:id.
@@ -497,8 +515,14 @@ func cleanFileName(name string) string {
 // likeStory is POST /stories/:id/like; HTMX gets the like box back.
 func (s *server) likeStory(c echo.Context) error {
 	u := userOf(c)
-	if _, err := s.stories.Like(c.Request().Context(), c.Param("id"), u.ID); err != nil {
+	created, err := s.stories.Like(c.Request().Context(), c.Param("id"), u.ID)
+	if err != nil {
 		return err
+	}
+	if created && s.notify != nil {
+		if st, err := s.stories.Get(c.Request().Context(), c.Param("id")); err == nil {
+			s.notifyLike(c, st)
+		}
 	}
 	return s.afterLike(c)
 }
@@ -534,12 +558,21 @@ func (s *server) commentStory(c echo.Context) error {
 		return err
 	}
 	text := c.FormValue("text")
+	var replyTo *stories.Comment
+	if cid := c.FormValue("reply"); cid != "" && s.notify != nil {
+		comments, err := s.stories.Comments(c.Request().Context(), st.ID)
+		if err != nil {
+			return err
+		}
+		replyTo = replyTarget(comments, cid)
+	}
 	cm, err := s.stories.AddComment(c.Request().Context(), st.ID, stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, text)
 	if errors.Is(err, stories.ErrInvalid) {
 		v, verr := s.newStoryView(c, st)
 		if verr != nil {
 			return verr
 		}
+		v.ReplyTo = replyTo
 		v.Comment = text
 		v.Errors["comment"] = strings.TrimPrefix(err.Error(), stories.ErrInvalid.Error()+": ")
 		return s.render(c, http.StatusUnprocessableEntity, pageStory, tmplContent, v)
@@ -548,7 +581,8 @@ func (s *server) commentStory(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.comment", Target: "story:" + st.ID, Detail: cm.ID})
-	return c.Redirect(http.StatusSeeOther, storyURL(st.ID)+"#comments")
+	s.notifyComment(c, st, cm, replyTo)
+	return c.Redirect(http.StatusSeeOther, storyURL(st.ID)+"#c-"+cm.ID)
 }
 
 // deleteComment is POST /stories/:id/comments/:cid/delete (author or moderator).
@@ -600,9 +634,11 @@ func (s *server) reportStory(c echo.Context) error {
 	}
 	if res.New {
 		s.record(c, audit.Entry{Actor: u.ID, Action: "story.report", Target: "story:" + st.ID, Detail: c.FormValue("reason")})
+		s.notifyReport(c, st, c.FormValue("reason"))
 	}
 	if res.Hidden {
 		s.record(c, audit.Entry{Actor: "system", Action: "story.autohide", Target: "story:" + st.ID, Detail: fmt.Sprintf("%d reports", res.Reports)})
+		s.notifyModerated(c, st, stories.ActHide, "system", "")
 		if st.Author != u.ID && !u.CanModerate() {
 			return c.Redirect(http.StatusSeeOther, "/stories?reported=1") // the story is gone for the reporter
 		}

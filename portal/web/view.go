@@ -38,6 +38,9 @@ type base struct {
 	StoriesOn, PointsOn bool
 	// SuggestInbox shows the suggestion inbox to those who handle it.
 	SuggestInbox bool
+	// NotifyOn shows the 消息 link; Unread is its badge (unread notifications).
+	NotifyOn bool
+	Unread   int
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -61,6 +64,8 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 	if sess, _ := sessionOf(c); sess != nil {
 		b.User, b.CSRF = &sess.User, sess.CSRF
 		b.SuggestInbox = s.suggest != nil && canHandleSuggestions(b.User)
+		b.NotifyOn = s.notify != nil
+		b.Unread = s.unreadCount(c, b.User)
 		if h, err := json.Marshal(map[string]string{csrfHeader: sess.CSRF}); err == nil {
 			b.HXHeaders = string(h)
 		}

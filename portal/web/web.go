@@ -86,6 +86,15 @@ type Options struct {
 	// AnonPixelLimit is the per-address pixel rate of the anonymous routes,
 	// in megapixels; nil means 30 a minute, 100 at once.
 	AnonPixelLimit *auth.Limiter
+	// Notify is notifications (the 消息 page, its badge, and the hooks that
+	// tell people what happened); nil turns them off.
+	Notify Notifier
+	// WeComCallback is the WeCom app's receive-message URL (the keyword
+	// bot); nil leaves /wecom/callback unregistered.
+	WeComCallback WeComCallback
+	// WeComAdmin is directory sync and the message outbox for /admin/wecom;
+	// nil when WeCom is not configured.
+	WeComAdmin WeComAdmin
 }
 
 // server holds the handlers' dependencies.
@@ -125,6 +134,9 @@ type server struct {
 
 	badRecords BadRecords     // nil: no bad-record section
 	health     []healthSource // the sections of /admin/health
+	notify     Notifier       // nil when notifications are off
+	wecomCB    WeComCallback  // nil when the callback is not configured
+	wecomAdmin WeComAdmin     // nil when WeCom is not configured
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -166,6 +178,9 @@ func New(opts Options) (*echo.Echo, error) {
 		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,
 		anonPixels: opts.AnonPixelLimit,
+		notify:     opts.Notify,
+		wecomCB:    opts.WeComCallback,
+		wecomAdmin: opts.WeComAdmin,
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
@@ -323,6 +338,8 @@ func (s *server) routes(e *echo.Echo) {
 	if s.polls != nil {
 		s.pollRoutes(get, write)
 	}
+	s.notifyRoutes(get, write)
+	s.wecomRoutes(match, get, write)
 }
 
 // uploadRoutes are the POST routes that stream a multipart body; the global

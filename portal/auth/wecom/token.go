@@ -83,3 +83,27 @@ func (c *tokenCache) invalidate(token string) {
 	}
 	c.mu.Unlock()
 }
+
+// Tokens is the app's access_token cache, shared by everything that calls
+// WeCom as the app: sign-in, application messages, directory sync. Get it
+// from a Provider (Provider.Tokens) when WeCom is the sign-in provider, or
+// from NewTokens when another provider signs people in; either way a
+// process keeps one cache per app.
+type Tokens struct {
+	cache *tokenCache
+}
+
+// Token returns a valid access_token, fetching one when none is cached or
+// the cached one is due for renewal. Concurrent callers share one fetch.
+func (t *Tokens) Token(ctx context.Context) (string, error) { return t.cache.get(ctx) }
+
+// Invalidate drops token if it is still the cached one: WeCom answered
+// 40014, 42001 or 40082 for it. The next Token fetches a new one.
+func (t *Tokens) Invalidate(token string) { t.cache.invalidate(token) }
+
+// IsTokenError reports whether WeCom's errcode says the access_token is
+// invalid or expired (40014, 42001, 40082), so the caller should invalidate
+// it and retry once.
+func IsTokenError(code int) bool {
+	return code == errInvalidToken || code == errExpiredToken || code == errInvalidToken2
+}

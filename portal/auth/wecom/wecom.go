@@ -51,6 +51,13 @@ type Config struct {
 	RedirectURL             string // absolute callback URL, e.g. https://jinnang.example.com/auth/callback
 	HTTPClient              *http.Client
 	Clock                   auth.Clock
+	// Tokens, when set, is the app's access_token cache to use (shared
+	// with messages and directory sync); nil makes a new one.
+	Tokens *Tokens
+	// Directory, when set, looks up a member in the synced address book
+	// (通讯录) at sign-in: name and department then come from there instead
+	// of a user/get call. ok is false for someone it does not know.
+	Directory func(ctx context.Context, userID string) (name, department string, ok bool)
 }
 
 // Provider is the WeCom sign-in provider. It is safe for concurrent use; the
@@ -62,6 +69,7 @@ type Provider struct {
 	client                  *http.Client
 	clock                   auth.Clock
 	tokens                  *tokenCache
+	directory               func(ctx context.Context, userID string) (name, department string, ok bool)
 }
 
 var _ auth.Provider = (*Provider)(nil)
@@ -92,6 +100,7 @@ func New(cfg Config) (*Provider, error) {
 		redirectURL: cfg.RedirectURL,
 		client:      cfg.HTTPClient,
 		clock:       cfg.Clock,
+		directory:   cfg.Directory,
 	}
 	if p.client == nil {
 		p.client = &http.Client{Timeout: requestTimeout}
@@ -100,6 +109,9 @@ func New(cfg Config) (*Provider, error) {
 		p.clock = time.Now
 	}
 	p.tokens = newTokenCache(p.clock, p.fetchToken)
+	if cfg.Tokens != nil {
+		p.tokens = cfg.Tokens.cache
+	}
 	return p, nil
 }
 
@@ -113,6 +125,33 @@ func baseURL(v, def string) (string, error) {
 	}
 	return strings.TrimRight(v, "/"), nil
 }
+
+// NewTokens returns the access_token cache of app secret of corpID, for
+// portals that call WeCom as the app (messages, directory) while another
+// provider signs people in. apiBase "" means https://qyapi.weixin.qq.com;
+// nil client and clock mean defaults.
+func NewTokens(corpID, secret, apiBase string, client *http.Client, clock auth.Clock) (*Tokens, error) {
+	if corpID == "" || secret == "" {
+		return nil, errors.New("wecom: CorpID and Secret are required")
+	}
+	base, err := baseURL(apiBase, defaultAPIBase)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: APIBase: %w", err)
+	}
+	p := &Provider{corpID: corpID, secret: secret, apiBase: base, client: client, clock: clock}
+	if p.client == nil {
+		p.client = &http.Client{Timeout: requestTimeout}
+	}
+	if p.clock == nil {
+		p.clock = time.Now
+	}
+	p.tokens = newTokenCache(p.clock, p.fetchToken)
+	return p.Tokens(), nil
+}
+
+// Tokens returns the provider's access_token cache, for the other WeCom
+// calls of the app (application messages, directory sync).
+func (p *Provider) Tokens() *Tokens { return &Tokens{cache: p.tokens} }
 
 // Name returns "wecom".
 func (p *Provider) Name() string { return "wecom" }
@@ -179,6 +218,11 @@ func (p *Provider) Finish(ctx context.Context, r *http.Request) (auth.Identity, 
 		}
 		return auth.Identity{}, errors.New("wecom: get user info: answer has neither userid nor openid")
 	}
+	if p.directory != nil {
+		if name, dept, ok := p.directory(ctx, info.UserID); ok {
+			return auth.Identity{Provider: p.Name(), Subject: info.UserID, Name: name, Department: dept}, nil
+		}
+	}
 	return auth.Identity{
 		Provider: p.Name(),
 		Subject:  info.UserID,
@@ -222,7 +266,7 @@ func isTokenError(err error) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
-	return e.Code == errInvalidToken || e.Code == errExpiredToken || e.Code == errInvalidToken2
+	return IsTokenError(e.Code)
 }
 
 // callWithToken calls an API that takes the access_token. When WeCom says the

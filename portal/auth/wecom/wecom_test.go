@@ -415,3 +415,52 @@ func TestWaiterGivesUpWithContext(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestTokensSharedWithOtherCalls: messages and directory sync use the
+// provider's cache, so sign-ins and those calls share one gettoken.
+func TestTokensSharedWithOtherCalls(t *testing.T) {
+	p, f, _ := setup(t)
+	if _, err := p.Finish(context.Background(), callback("good")); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := p.Tokens().Token(context.Background())
+	if err != nil || tok == "" {
+		t.Fatalf("token %q, %v", tok, err)
+	}
+	if n := f.calls(); n != 1 {
+		t.Errorf("gettoken called %d times, want 1 shared fetch", n)
+	}
+	p.Tokens().Invalidate(tok)
+	if _, err := p.Finish(context.Background(), callback("good")); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.calls(); n != 2 {
+		t.Errorf("after Invalidate: gettoken called %d times, want 2", n)
+	}
+	if _, err := NewTokens("", "s", "", nil, nil); err == nil {
+		t.Error("NewTokens without a corp id accepted")
+	}
+}
+
+// TestDirectoryNamesTheMember: with the address book synced, sign-in takes
+// name and department from it (no user/get).
+func TestDirectoryNamesTheMember(t *testing.T) {
+	p, _, _ := setup(t)
+	p.directory = func(_ context.Context, id string) (string, string, bool) {
+		if id == "ZhangWei" {
+			return "张伟（通讯录）", "人力资源部", true
+		}
+		return "", "", false
+	}
+	id, err := p.Finish(context.Background(), callback("good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Name != "张伟（通讯录）" || id.Department != "人力资源部" {
+		t.Errorf("identity %+v, want name and department from the directory", id)
+	}
+	id, err = p.Finish(context.Background(), callback("nobody"))
+	if err != nil || id.Name != "LiNa" || id.Department != "" {
+		t.Errorf("unknown to the directory: %+v %v", id, err)
+	}
+}
