@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,7 +57,6 @@ func startPortalOn(t *testing.T, cfg store.S3Config, mw ...calls.Middleware) str
 	return ""
 }
 
-var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // csrfOf reads the CSRF token from a form page.
 func csrfOf(t *testing.T, c *http.Client, url string) string {
