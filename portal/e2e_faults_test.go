@@ -57,7 +57,6 @@ func startPortalOn(t *testing.T, cfg store.S3Config, mw ...calls.Middleware) str
 	return ""
 }
 
-
 // csrfOf reads the CSRF token from a form page.
 func csrfOf(t *testing.T, c *http.Client, url string) string {
 	t.Helper()

@@ -254,7 +254,7 @@ func Unknown(environ []string) []string {
 
 // ignoredEnv are JINNANG_ variables that are not settings (read by tests and
 // the build).
-var ignoredEnv = map[string]bool{"JINNANG_MINIO_BIN": true}
+var ignoredEnv = map[string]bool{"JINNANG_MINIO_BIN": true, "JINNANG_CHROMIUM": true}
 
 // distance is the Levenshtein distance of two ASCII names.
 func distance(a, b string) int {
