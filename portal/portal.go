@@ -28,6 +28,8 @@ import (
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/paths"
+	"github.com/jinnang/jinnang/portal/people"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
@@ -114,6 +116,9 @@ type app struct {
 	// pack posts and stories.
 	stories *stories.Service
 	points  *points.Service
+	// paths are reading paths; people the directory they report on.
+	paths  *paths.Service
+	people *people.Directory
 	// ch is notifications and the WeCom channel (messages, address book, bot).
 	ch *channel
 }
@@ -159,6 +164,10 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 		a.close()
 		return nil, err
 	}
+	if a.paths, a.people, err = openKnowledge(ctx, cfg, a.store); err != nil {
+		a.close()
+		return nil, err
+	}
 	log.Info("backends ready", "store", cfg.StoreBackend(), "index", cfg.IndexBackend())
 	return a, nil
 }
@@ -187,6 +196,7 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 			return fmt.Errorf("seed sample packs: %w", err)
 		}
 		a.log.Info("seeded sample packs into the empty store", "packs", n)
+		a.knowledgeUpkeep(ctx)
 		return nil
 	}
 	if has {
@@ -203,6 +213,7 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 		}
 	}
 	a.replayOutbox(ctx)
+	a.knowledgeUpkeep(ctx)
 	return nil
 }
 
@@ -263,6 +274,10 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Polls:            a.polls,
 		Stories:          a.stories,
 		Points:           a.points,
+		Editor:           a.packs,
+		Paths:            a.paths,
+		People:           a.people,
+		Knowledge:        web.KnowledgeOptions{StaleMonths: cfg.StaleMonths},
 		BaseURL:          cfg.BaseURL,
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
@@ -297,6 +312,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
 	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
+	go every(ctx, time.Hour, a.knowledgeUpkeep)
 	a.ch.background(ctx, cfg)
 	if listening != nil {
 		listening(ln.Addr())

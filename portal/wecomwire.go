@@ -51,13 +51,16 @@ type channel struct {
 	// Set once sign-in is wired: who the admins are, and the audit log.
 	admins func() []string
 	audit  *audit.Log
+
+	// packs hands a leaver's packs to their department's editors.
+	packs *packs.Service
 }
 
 // openChannel builds notifications and, with cfg's WeCom app, the WeCom
 // client (on the sign-in provider's token cache, which newAuth shares),
 // outbox, directory and callback.
 func openChannel(cfg config.Config, st store.Store, pk *packs.Service, fl *files.Service, log *slog.Logger) (*channel, error) {
-	ch := &channel{log: log, kick: make(chan struct{}, 1)}
+	ch := &channel{log: log, kick: make(chan struct{}, 1), packs: pk}
 	nopts := notify.Options{BaseURL: cfg.BaseURL, Log: log}
 	var client *wecom.Client
 	var err error
@@ -249,15 +252,25 @@ func (ch *channel) report(ctx context.Context, p wecom.Problem) {
 }
 
 // onLeft runs for each person a directory sync marks as left. It records
-// the fact; handing their packs to the department's editors is issue 13's
-// "mark person as left" domain function, to be called here once it exists.
+// the fact and hands their packs to their department's editors
+// (packs.Service.OwnerLeft, the same as an admin's "mark as left").
 func (ch *channel) onLeft(ctx context.Context, p wecom.Person) error {
 	ch.log.Info("member left the company", "user", p.UserID, "department", p.Department)
+	detail := p.Name + " " + p.Department
+	if ch.packs != nil {
+		moved, err := ch.packs.OwnerLeft(ctx, "wecom:"+p.UserID)
+		if err != nil {
+			return fmt.Errorf("hand over the packs of %s: %w", p.UserID, err)
+		}
+		if len(moved) > 0 {
+			detail += fmt.Sprintf("; %d packs to department editors", len(moved))
+		}
+	}
 	if ch.audit == nil {
 		return nil
 	}
 	return ch.audit.Record(ctx, audit.Entry{Actor: "directory", Action: "directory.left", Target: "user:wecom:" + p.UserID,
-		Detail: p.Name + " " + p.Department})
+		Detail: detail})
 }
 
 // wecomPusher is notify's WeCom channel: it queues cards and robot posts in

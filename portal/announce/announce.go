@@ -80,6 +80,9 @@ type Announcement struct {
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated,omitzero"`
 	UpdatedBy  string    `json:"updated_by,omitempty"`
+	// Confirm asks readers to confirm (请确认已读); Comments lets them comment.
+	Confirm  bool `json:"confirm,omitempty"`
+	Comments bool `json:"comments,omitempty"`
 
 	ETag string        `json:"-"` // of the stored object, for If-Match
 	HTML template.HTML `json:"-"` // the body rendered and sanitized
@@ -115,6 +118,8 @@ type Input struct {
 	Targets  []string
 	Pinned   bool
 	Expires  time.Time // a date; zero for none
+	// Confirm asks for read receipts; Comments allows comments.
+	Confirm, Comments bool
 	// By and ByName name the person writing (the author on Create).
 	By, ByName string
 }
@@ -444,7 +449,7 @@ func clean(in Input) (Announcement, error) {
 	if err != nil {
 		return Announcement{}, err
 	}
-	a := Announcement{Title: title, Body: body, Everyone: in.Everyone, Targets: targets, Pinned: in.Pinned}
+	a := Announcement{Title: title, Body: body, Everyone: in.Everyone, Targets: targets, Pinned: in.Pinned, Confirm: in.Confirm, Comments: in.Comments}
 	if !in.Expires.IsZero() {
 		y, m, d := in.Expires.Date()
 		a.Expires = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)

@@ -59,6 +59,8 @@ type Config struct {
 
 	// ReportsToHide is how many distinct reports hide a story until a moderator looks.
 	ReportsToHide int
+	// StaleMonths is how long after its last check a pack shows 内容可能已过时.
+	StaleMonths int
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
@@ -154,6 +156,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.SecretKey, "secret-key", env.secret("SECRET_KEY"), "at least 32 bytes shared by all portal processes, signs sign-in state (or JINNANG_SECRET_KEY_FILE)")
 	fs.StringVar(&c.RolesFile, "roles-file", env.str("ROLES_FILE", ""), "YAML file mapping users and IdP groups to roles and departments")
 	fs.IntVar(&c.ReportsToHide, "reports-to-hide", env.int("REPORTS_TO_HIDE", 3), "distinct reports that hide a story until a moderator decides")
+	fs.IntVar(&c.StaleMonths, "stale-months", env.int("STALE_MONTHS", 12), "months after its last check (最后核对) that a pack shows 内容可能已过时 and enters the 待核对 lists")
 	fs.DurationVar(&c.SessionIdle, "session-idle", env.duration("SESSION_IDLE", 12*time.Hour), "a session ends after this long without activity")
 	fs.DurationVar(&c.SessionAbsolute, "session-absolute", env.duration("SESSION_ABSOLUTE", 7*24*time.Hour), "a session ends this long after sign-in")
 	fs.StringVar(&c.WeComCorpID, "wecom-corp-id", env.str("WECOM_CORP_ID", ""), "企业微信 corpid")
@@ -425,6 +428,9 @@ func (c Config) validateAuth(bad func(string, ...any)) {
 		}
 	default:
 		bad("auth %q: use dev, wecom, oidc or header", c.Auth)
+	}
+	if c.StaleMonths < 1 || c.StaleMonths > 120 {
+		bad("stale-months must be between 1 and 120")
 	}
 	c.validateWeCom(bad)
 	if c.ReportsToHide < 1 || c.ReportsToHide > 100 {

@@ -50,6 +50,7 @@ func New() *Renderer {
 			parser.WithASTTransformers(
 				util.Prioritized(headingIDTransformer{}, 100),
 				util.Prioritized(linkRelTransformer{}, 101),
+				util.Prioritized(imageTransformer{}, 102),
 			),
 		),
 		// Deliberately no html.WithUnsafe: goldmark omits raw HTML and
@@ -64,6 +65,10 @@ func New() *Renderer {
 // values carrying the file line; a source over MaxSourceSize wraps
 // ErrTooLarge; a pathological body wraps ErrTooComplex.
 func (r *Renderer) Parse(name string, src []byte) (Document, error) {
+	return r.parse(name, src, Options{})
+}
+
+func (r *Renderer) parse(name string, src []byte, opts Options) (Document, error) {
 	if len(src) > MaxSourceSize {
 		return Document{}, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(src), MaxSourceSize)
 	}
@@ -82,7 +87,9 @@ func (r *Renderer) Parse(name string, src []byte) (Document, error) {
 	}
 
 	pc := parser.NewContext(parser.WithIDs(newHeadingIDs()))
+	pc.Set(optionsKey, opts)
 	root := r.md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
+	external, _ := pc.Get(externalKey).([]string)
 
 	var buf bytes.Buffer
 	if err := r.md.Renderer().Render(&buf, body, root); err != nil {
@@ -95,6 +102,8 @@ func (r *Renderer) Parse(name string, src []byte) (Document, error) {
 		HTML: template.HTML(safe.String()), //nolint:gosec // sanitized by bluemonday
 		TOC:  tableOfContents(root, body),
 		Text: plainText(root, body),
+
+		ExternalImages: external,
 	}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -216,7 +217,8 @@ func TestXSS(t *testing.T) {
 		`<a href="/packs/%E6%8A%A5%E9%94%80" rel="nofollow noopener">relative</a>`,
 		`<a href="#heading">anchor</a>`,
 		`<a href="mailto:a@example.com" rel="nofollow noopener">mail</a>`,
-		`<img src="https://example.com/a.png" alt="allowed image">`,
+		// External images are not loaded (CSP): they become links.
+		`<a href="https://example.com/a.png" rel="nofollow noopener">🖼 allowed image</a>`,
 		`<img src="/assets/a.png" alt="relative image">`,
 	} {
 		if !strings.Contains(out, want) {
@@ -412,5 +414,41 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := r.Parse("onboarding_zh.md", src); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParseWithImages(t *testing.T) {
+	r := New()
+	src := []byte("---\ntitle: 图\n---\n\n![截图](images/ab12.jpg) ![外链](https://img.example.com/x.png) ![深](images/a/b.jpg)\n")
+	doc, err := r.ParseWith("p.md", src, Options{ImageBase: "/packimg/abc/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<img src="/packimg/abc/ab12.jpg" alt="截图">`, `<a href="https://img.example.com/x.png" rel="nofollow noopener">🖼 外链</a>`, `<img src="images/a/b.jpg" alt="深">`} {
+		if !strings.Contains(string(doc.HTML), want) {
+			t.Errorf("HTML lacks %s:\n%s", want, doc.HTML)
+		}
+	}
+	if len(doc.ExternalImages) != 1 || doc.ExternalImages[0] != "https://img.example.com/x.png" {
+		t.Errorf("external images %q", doc.ExternalImages)
+	}
+}
+
+func TestComposeSplitRoundTrip(t *testing.T) {
+	fm := FrontMatter{Title: "报销: 五步走 \"快\"", Summary: "#不是注释", Department: "财务部", Tags: []string{"报销", "a: b"},
+		Author: "王敏", Audience: []string{"new-hire"}, Date: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	src, err := Compose(fm, "\n\n正文第一段。\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, body, err := Split("x.md", src)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	if got.Title != fm.Title || got.Summary != fm.Summary || strings.Join(got.Tags, "|") != "报销|a: b" || !got.Date.Equal(fm.Date) || got.Audience[0] != "new-hire" {
+		t.Errorf("round trip: %+v\n%s", got, src)
+	}
+	if body != "正文第一段。\n" {
+		t.Errorf("body %q", body)
 	}
 }

@@ -30,6 +30,9 @@ type Document struct {
 	HTML template.HTML
 	TOC  []Heading
 	Text string // plain text of the body, for the search index
+	// ExternalImages lists the addresses of images on other sites, which
+	// are shown as links instead (see ParseWith).
+	ExternalImages []string
 }
 
 // FrontMatterError reports a problem in the front matter with its position.

@@ -46,6 +46,9 @@ func Key(slug string) string { return packPrefix + slug + ".md" }
 
 func docID(slug string) string { return Kind + "_" + slug }
 
+// ImageBase is where the pack page finds the pack's images/ links.
+func ImageBase(slug string) string { return "/packs/" + slug + "/images/" }
+
 // Service reads, writes, renders and indexes wisdom packs.
 type Service struct {
 	store store.Store
@@ -57,6 +60,8 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]*Pack // slug → rendered pack, valid while its ETag matches
+
+	clock func() time.Time // nil: time.Now (SetClock)
 }
 
 // New returns a Service over the given ports.
@@ -82,7 +87,7 @@ func (s *Service) Get(ctx context.Context, slug string) (*Pack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read pack %q: %w", slug, err)
 	}
-	doc, err := s.md.Parse(path.Base(Key(slug)), src)
+	doc, err := s.md.ParseWith(path.Base(Key(slug)), src, markdown.Options{ImageBase: ImageBase(slug)})
 	if err != nil {
 		return nil, fmt.Errorf("render pack %q: %w", slug, err)
 	}
@@ -184,7 +189,7 @@ func (s *Service) save(ctx context.Context, slug string, src []byte, opts store.
 	if len(src) > MaxPackBytes {
 		return nil, fmt.Errorf("pack %q is %d bytes, more than the %d allowed", slug, len(src), MaxPackBytes)
 	}
-	doc, err := s.md.Parse(slug+".md", src)
+	doc, err := s.md.ParseWith(slug+".md", src, markdown.Options{ImageBase: ImageBase(slug)})
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ func (s *server) announceRoutes(get, write func(string, echo.HandlerFunc, ...ech
 	get("/announcements/:id/edit", s.editAnnouncementForm, requireEditor)
 	write("/announcements/:id/edit", s.saveAnnouncement, requireEditor)
 	write("/announcements/:id/delete", s.deleteAnnouncement, requireEditor)
+	s.receiptRoutes(get, write)
 }
 
 // announceItem is one announcement as a list shows it.
@@ -199,6 +200,8 @@ type announceFormView struct {
 	Body      string
 	Everyone  bool
 	Pinned    bool
+	Confirm   bool   // ask readers to confirm (请确认已读)
+	Comments  bool   // allow comments
 	Expires   string // YYYY-MM-DD or ""
 	Today     string // the earliest expiry date
 	ETag      string
@@ -232,6 +235,7 @@ func (s *server) newAnnounceFormView(c echo.Context, a *announce.Announcement, d
 			v.CancelURL = deptURL(d)
 		}
 		v.AnnTitle, v.Body, v.Everyone, v.Pinned, v.ETag = a.Title, a.Body, a.Everyone, a.Pinned, a.ETag
+		v.Confirm, v.Comments = a.Confirm, a.Comments
 		if !a.Expires.IsZero() {
 			v.Expires = a.Expires.Format(dateInput)
 		}
@@ -316,6 +320,7 @@ func (s *server) readAnnounceForm(c echo.Context, v *announceFormView) (announce
 	v.AnnTitle = strings.TrimSpace(form.Get("title"))
 	v.Body = strings.TrimSpace(strings.ReplaceAll(form.Get("body"), "\r\n", "\n"))
 	v.Pinned = form.Get("pinned") == "1"
+	v.Confirm, v.Comments = form.Get("confirm") == "1", form.Get("comments") == "1"
 	v.Everyone = v.Multi && form.Get("everyone") == "1"
 	v.Expires = strings.TrimSpace(form.Get("expires"))
 	v.ETag = form.Get("etag")
@@ -380,7 +385,7 @@ func (s *server) readAnnounceForm(c echo.Context, v *announceFormView) (announce
 			expires = d
 		}
 	}
-	in := announce.Input{Title: v.AnnTitle, Body: v.Body, Everyone: v.Everyone, Targets: targets, Pinned: v.Pinned,
+	in := announce.Input{Title: v.AnnTitle, Body: v.Body, Everyone: v.Everyone, Targets: targets, Pinned: v.Pinned, Confirm: v.Confirm, Comments: v.Comments,
 		Expires: expires, By: u.ID, ByName: u.Name}
 	switch {
 	case len(v.Errors) == 0:
@@ -520,6 +525,7 @@ func (s *server) deleteAnnouncement(c echo.Context) error {
 	if err := s.announce.Delete(c.Request().Context(), a.ID); err != nil {
 		return fmt.Errorf("delete announcement: %w", err)
 	}
+	s.deleteReceipts(c, a.ID)
 	s.record(c, audit.Entry{Actor: u.ID, Action: "announcement.delete", Target: "announcement:" + a.ID, Detail: targetsDetail(a)})
 	if d := a.Department(); d != "" {
 		return c.Redirect(http.StatusSeeOther, deptURL(d))

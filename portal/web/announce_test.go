@@ -42,6 +42,7 @@ func (ts *testServer) announceAs(u auth.User, in announce.Input) *announce.Annou
 // under /admin/departments/ gets a 财务部 record, and {detag} its ETag.
 func prepareRoleRow(t *testing.T, ts *testServer, path string, form url.Values) (string, url.Values) {
 	t.Helper()
+	path, form = prepareKnowledgeRow(t, ts, path, form)
 	if strings.Contains(path, "{aid}") {
 		a := ts.announceAs(financeEd, announce.Input{Title: "报销截止", Targets: []string{"财务部"}})
 		path = strings.ReplaceAll(path, "{aid}", a.ID)

@@ -242,8 +242,6 @@ func TestRoleTable(t *testing.T) {
 		{"moderator", &moderator}, {"admin", &admin},
 	}
 	A, L, D := allowed, toLogin, denied
-	editFinance := url.Values{"etag": {"etag-expense-claims-v1"}, "source": {financeSource}}
-	moveToTech := url.Values{"etag": {"etag-expense-claims-v1"}, "source": {techSource}}
 	// Paths with {id} name a file of 财务部 made for the subtest. Forms
 	// with a "file" key are multipart: the fields, then a file part named
 	// by that key.
@@ -262,11 +260,24 @@ func TestRoleTable(t *testing.T) {
 		{"GET", "/me", nil, [6]outcome{L, A, A, A, A, A}},
 		{"POST", "/me/lang", url.Values{"lang": {"en"}}, [6]outcome{L, A, A, A, A, A}},
 		{"GET", "/packs/new", nil, [6]outcome{L, D, A, A, D, A}},
-		{"POST", "/packs", url.Values{"slug": {"budget"}, "source": {financeSource}}, [6]outcome{L, D, A, D, D, A}},
-		{"POST", "/packs", url.Values{"slug": {"release"}, "source": {techSource}}, [6]outcome{L, D, D, A, D, A}},
+		{"POST", "/editor", publishNew("财务部"), [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/editor", publishNew("技术部"), [6]outcome{L, D, D, A, D, A}},
 		{"GET", "/packs/expense-claims/edit", nil, [6]outcome{L, D, A, D, D, A}},
-		{"POST", "/packs/expense-claims/edit", editFinance, [6]outcome{L, D, A, D, D, A}},
-		{"POST", "/packs/expense-claims/edit", moveToTech, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/editor", publishEdit("财务部"), [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/editor", publishEdit("技术部"), [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/packs/expense-claims/history", nil, [6]outcome{L, A, A, A, A, A}},
+		{"POST", "/packs/expense-claims/versions/1/restore", nil, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/packs/expense-claims/state", url.Values{"to": {"archived"}}, [6]outcome{L, D, A, D, D, A}},
+		{"POST", "/packs/expense-claims/review", nil, [6]outcome{L, D, A, D, D, A}},
+		{"GET", "/review", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/admin/owners", nil, [6]outcome{L, D, D, D, D, A}},
+		{"POST", "/admin/owners", url.Values{"user": {"dev:nobody"}}, [6]outcome{L, D, D, D, D, A}},
+		{"GET", "/paths", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/paths/new", nil, [6]outcome{L, D, A, A, D, A}},
+		{"GET", "/paths/{pathid}", nil, [6]outcome{L, A, A, A, A, A}},
+		{"GET", "/paths/{pathid}/report", nil, [6]outcome{L, D, D, A, D, A}},
+		{"GET", "/paths/{pathid}/edit", nil, [6]outcome{L, D, D, A, D, A}},
+		{"POST", "/paths/{pathid}/read", url.Values{"step": {"pack:expense-claims"}}, [6]outcome{L, A, A, A, A, A}},
 		{"GET", "/admin/audit", nil, [6]outcome{L, D, D, D, D, A}},
 		{"POST", "/admin/reindex", nil, [6]outcome{L, D, D, D, D, A}},
 		{"GET", "/files", nil, [6]outcome{L, A, A, A, A, A}},

@@ -308,6 +308,7 @@ func (s *server) signIn(c echo.Context, u auth.User) error {
 	if err != nil {
 		return fmt.Errorf("sign-in: profile of %s: %w", u.ID, err)
 	}
+	s.joinDirectory(ctx, u)
 	if old, oldToken := sessionOf(c); old != nil {
 		if err := s.auth.Sessions.Destroy(ctx, oldToken); err != nil {
 			return fmt.Errorf("sign-in: end the previous session: %w", err)

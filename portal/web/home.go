@@ -24,6 +24,8 @@ type homeView struct {
 	Announcements []announceItem
 	// Story is the story of the day (nil when stories are off or there are none).
 	Story *storyCard
+	// Paths are the reader's unfinished reading paths with progress.
+	Paths []pathProgress
 }
 
 // home shows the newest packs, the pick of the day and a search box.
@@ -44,6 +46,9 @@ func (s *server) home(c echo.Context) error {
 		return err
 	}
 	if v.Story, err = s.storyOfTheDay(c); err != nil {
+		return err
+	}
+	if v.Paths, err = s.homePathList(c); err != nil {
 		return err
 	}
 	return s.render(c, 200, pageHome, tmplContent, v)

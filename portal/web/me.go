@@ -25,6 +25,9 @@ type meView struct {
 	// user's stories) are empty when those features are off.
 	Badges   []string
 	Warnings []stories.Warning
+	// Knowledge is the editor's drafts and 待核对 count (nil for non-editors
+	// or with the editor off).
+	Knowledge *meKnowledge
 }
 
 // postLink is one of "my posts" with its address.
@@ -56,6 +59,9 @@ func (s *server) me(c echo.Context) error {
 		v.Posts = append(v.Posts, postLink{Post: p, URL: postURL(p)})
 	}
 	if v.Badges, v.Warnings, err = s.storyProfile(c, u.ID); err != nil {
+		return err
+	}
+	if v.Knowledge, err = s.meKnowledge(c); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, pageMe, tmplContent, v)

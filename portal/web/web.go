@@ -86,6 +86,16 @@ type Options struct {
 	// AnonPixelLimit is the per-address pixel rate of the anonymous routes,
 	// in megapixels; nil means 30 a minute, 100 at once.
 	AnonPixelLimit *auth.Limiter
+	// Editor is the pack editor, history, freshness and trash (the same
+	// service as Packs); nil makes packs read-only.
+	Editor PackEditor
+	// Knowledge configures freshness (最后核对) and reading paths.
+	Knowledge KnowledgeOptions
+	// Paths is reading paths (入职路径); nil turns them off.
+	Paths Paths
+	// People is the directory of who is in which department (reports of
+	// paths and read receipts); nil leaves those reports without names.
+	People Directory
 	// Notify is notifications (the 消息 page, its badge, and the hooks that
 	// tell people what happened); nil turns them off.
 	Notify Notifier
@@ -137,6 +147,10 @@ type server struct {
 	notify     Notifier       // nil when notifications are off
 	wecomCB    WeComCallback  // nil when the callback is not configured
 	wecomAdmin WeComAdmin     // nil when WeCom is not configured
+	editor     PackEditor     // nil when packs are read-only
+	knowledge  KnowledgeOptions
+	paths      Paths     // nil when reading paths are off
+	people     Directory // nil: no directory
 }
 
 // New checks opts, parses the templates and hashes the assets (failing fast on
@@ -178,6 +192,10 @@ func New(opts Options) (*echo.Echo, error) {
 		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,
 		anonPixels: opts.AnonPixelLimit,
+		editor:     opts.Editor,
+		paths:      opts.Paths,
+		people:     opts.People,
+		knowledge:  opts.Knowledge.withDefaults(),
 		notify:     opts.Notify,
 		wecomCB:    opts.WeComCallback,
 		wecomAdmin: opts.WeComAdmin,
@@ -294,11 +312,9 @@ func (s *server) routes(e *echo.Echo) {
 	}
 	get("/", s.home)
 	get("/packs", s.packList)
-	get("/packs/new", s.newPackForm, requireEditor)
-	write("/packs", s.createPack, requireEditor)
 	get("/packs/:slug", s.packPage)
-	get("/packs/:slug/edit", s.editPackForm, requireEditor)
-	write("/packs/:slug/edit", s.savePack, requireEditor)
+	s.knowledgeRoutes(get, write, match)
+	s.pathsRoutes(get, write)
 	get("/departments", s.departments)
 	get("/departments/:name", s.department)
 	get("/search", s.search)
@@ -345,12 +361,13 @@ func (s *server) routes(e *echo.Echo) {
 // uploadRoutes are the POST routes that stream a multipart body; the global
 // body limit skips them (they get maxBody instead).
 var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true,
-	"/stories": true, "/s/:box": true}
+	"/stories": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
 var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
 	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true,
-	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true}
+	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true,
+	"/packs/:slug/images/:name": true, "/drafts/:id/images/:name": true}
 
 // securityHeaders sets the CSP and friends on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {

@@ -101,6 +101,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	opts.BadRecords = func(ctx context.Context, limit int) ([]record.Bad, error) { return record.BadRecords(ctx, st, limit) }
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
+	opts.Editor, opts.Paths, opts.People = newTestKnowledge(t, st, ix)
 	if mod != nil {
 		mod(&opts)
 	}
