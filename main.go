@@ -23,6 +23,9 @@ import (
 var files embed.FS
 
 func main() {
+	for _, name := range config.Unknown(os.Environ()) {
+		fmt.Fprintln(os.Stderr, "jinnang: warning: ignoring unknown setting", name)
+	}
 	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, config.ErrHelp) {
 		return

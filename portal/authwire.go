@@ -19,12 +19,18 @@ import (
 	"github.com/jinnang/jinnang/portal/web"
 )
 
-// Rate limits: generous for people, tight for scripts.
+// Rate limits: generous for people, tight for scripts. Writes of signed-in
+// people are limited per person. Sign-in and anonymous writes can only be
+// limited per address, and an address may be a whole office behind one NAT:
+// they are sized for 500 people arriving within a minute after a link goes
+// to a WeChat group (two sign-in requests each; one suggestion each).
 const (
-	writesPerMinute = 30
-	writeBurst      = 10
-	loginsPerMinute = 10
-	loginBurst      = 5
+	writesPerMinute     = 30
+	writeBurst          = 10
+	loginsPerMinute     = 1200
+	loginBurst          = 600
+	addrWritesPerMinute = 600
+	addrWriteBurst      = 300
 )
 
 // wecomSignIn is what the WeCom sign-in shares with the WeCom channel: one
@@ -35,7 +41,7 @@ type wecomSignIn struct {
 }
 
 // newAuth builds sign-in, sessions, roles and the audit log from cfg.
-func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger, wc wecomSignIn) (web.AuthOptions, error) {
+func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth.Roles, wc wecomSignIn) (web.AuthOptions, error) {
 	key := []byte(cfg.SecretKey)
 	if len(key) == 0 {
 		// Only the dev provider may run without a key (config checks that); a
@@ -46,14 +52,17 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.L
 		}
 	}
 	opts := web.AuthOptions{
-		Sessions:      auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
-		States:        auth.NewStateCodec(key, st, time.Now),
-		Users:         auth.NewUsers(st, time.Now),
-		Audit:         audit.New(st, time.Now),
-		SecureCookies: cfg.SecureCookies(),
-		SessionMaxAge: cfg.SessionAbsolute,
-		WriteLimit:    auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
-		LoginLimit:    auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),
+		Sessions:       auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
+		States:         auth.NewStateCodec(key, st, time.Now),
+		Users:          auth.NewUsers(st, time.Now),
+		Audit:          audit.New(st, time.Now),
+		Roles:          roles,
+		SecureCookies:  cfg.SecureCookies(),
+		SessionMaxAge:  cfg.SessionAbsolute,
+		WriteLimit:     auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
+		LoginLimit:     auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),
+		AddrLimit:      auth.NewLimiter(addrWritesPerMinute, addrWriteBurst, time.Now),
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	callback := strings.TrimSuffix(cfg.BaseURL, "/") + "/auth/callback"
 	var err error
@@ -81,19 +90,30 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, log *slog.L
 	if err != nil {
 		return web.AuthOptions{}, fmt.Errorf("sign-in provider %s: %w", cfg.Auth, err)
 	}
+	return opts, nil
+}
+
+// loadRoles reads the roles file (or the dev provider's built-in roles).
+// run calls it before it opens the store, so a missing or broken file is
+// reported before anything is seeded.
+func loadRoles(cfg config.Config, log *slog.Logger) (*auth.Roles, error) {
+	var (
+		roles *auth.Roles
+		err   error
+	)
 	switch {
 	case cfg.RolesFile != "":
-		opts.Roles, err = auth.LoadRoles(cfg.RolesFile)
+		roles, err = auth.LoadRoles(cfg.RolesFile)
 	case cfg.Auth == "dev":
-		opts.Roles, err = auth.ParseRoles("dev roles", []byte(dev.RolesYAML))
+		roles, err = auth.ParseRoles("dev roles", []byte(dev.RolesYAML))
 	default:
 		log.Warn("no roles file: everyone is an employee; set JINNANG_ROLES_FILE to name admins and editors")
-		opts.Roles, err = auth.LoadRoles("")
+		roles, err = auth.LoadRoles("")
 	}
 	if err != nil {
-		return web.AuthOptions{}, fmt.Errorf("roles: %w", err)
+		return nil, fmt.Errorf("roles: %w", err)
 	}
-	return opts, nil
+	return roles, nil
 }
 
 // sweep deletes expired sessions and sign-in states.

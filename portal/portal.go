@@ -19,6 +19,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/jinnang/jinnang/portal/announce"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/calls"
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
@@ -32,6 +34,7 @@ import (
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/search"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
 	"github.com/jinnang/jinnang/portal/web"
@@ -51,9 +54,28 @@ func Run(ctx context.Context, cfg config.Config, files Files, stderr io.Writer) 
 
 // run is Run with a hook told the listening address (tests listen on port 0).
 func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, listening func(net.Addr)) error {
+	return runWith(ctx, cfg, tree, stderr, runOptions{listening: listening})
+}
+
+// runOptions are the test hooks of runWith.
+type runOptions struct {
+	listening func(net.Addr)     // told the listening address
+	storeMW   []calls.Middleware // run inside the deadline on every store call (fault injection)
+}
+
+func runWith(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, ro runOptions) error {
+	listening := ro.listening
 	log := newLogger(cfg, stderr)
+	ctx = record.WithLogger(ctx, log) // record.Report logs bad records through it
 	start := time.Now()
-	app, err := open(ctx, cfg, log)
+	var roles *auth.Roles
+	if cfg.Command == config.CmdServe {
+		var err error
+		if roles, err = loadRoles(cfg, log); err != nil {
+			return err
+		}
+	}
+	app, err := open(ctx, cfg, log, ro.storeMW)
 	if err != nil {
 		return err
 	}
@@ -77,7 +99,7 @@ func run(ctx context.Context, cfg config.Config, tree Files, stderr io.Writer, l
 	if err := app.prepare(ctx, cfg, tree.Content); err != nil {
 		return err
 	}
-	return app.serve(ctx, cfg, tree, start, listening)
+	return app.serve(ctx, cfg, tree, roles, start, listening)
 }
 
 type app struct {
@@ -104,7 +126,7 @@ type app struct {
 	ch *channel
 }
 
-func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
 	a := &app{log: log}
 	var err error
 	switch cfg.StoreBackend() {
@@ -119,6 +141,9 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open %s store: %w", cfg.StoreBackend(), err)
 	}
+	// Every store and index call gets a deadline, so a frozen backend gives
+	// 503s instead of hung pages.
+	a.store = store.Wrap(a.store, append([]calls.Middleware{calls.Deadline(cfg.StoreTimeout)}, storeMW...)...)
 	switch cfg.IndexBackend() {
 	case "meilisearch":
 		a.index, err = meiliindex.New(ctx, cfg.MeiliURL, cfg.MeiliKey, cfg.MeiliIndex)
@@ -128,6 +153,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open %s index: %w", cfg.IndexBackend(), err)
 	}
+	a.index = index.Wrap(a.index, calls.Deadline(cfg.IndexTimeout))
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
 	a.files = files.New(a.store, a.index, log)
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
@@ -266,12 +292,12 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr)
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start time.Time, listening func(net.Addr)) error {
+func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {
 	tmpl, assets := tree.Templates, tree.Assets
 	if cfg.Dev {
 		tmpl, assets = os.DirFS("templates"), os.DirFS("assets")
 	}
-	authOpts, err := newAuth(ctx, cfg, a.store, a.log, a.ch.signIn())
+	authOpts, err := newAuth(ctx, cfg, a.store, roles, a.ch.signIn())
 	if err != nil {
 		return err
 	}
@@ -294,11 +320,14 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
-		Templates:        tmpl,
-		Assets:           assets,
-		Logger:           a.log,
-		DevReload:        cfg.Dev,
-		Now:              time.Now,
+		BadRecords: func(ctx context.Context, limit int) ([]record.Bad, error) {
+			return record.BadRecords(ctx, a.store, limit)
+		},
+		Templates: tmpl,
+		Assets:    assets,
+		Logger:    a.log,
+		DevReload: cfg.Dev,
+		Now:       time.Now,
 	}
 	a.ch.webOptions(&wopts)
 	e, err := web.New(wopts)
@@ -316,10 +345,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, start ti
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return record.WithLogger(context.Background(), a.log) },
 	}
 	go every(ctx, time.Minute, a.replayOutbox)
 	go every(ctx, time.Minute, a.searchUpkeep)
 	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
+	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
 	go every(ctx, time.Hour, a.knowledgeUpkeep)
 	a.ch.background(ctx, cfg)
 	if listening != nil {

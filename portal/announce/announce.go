@@ -35,6 +35,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Limits of an announcement.
@@ -280,7 +281,7 @@ func (s *Service) List(ctx context.Context, q Query) (Result, error) {
 		}
 		seen[obj.Key] = true
 		a, err := s.read(ctx, obj.Key, obj.ETag)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
@@ -354,12 +355,9 @@ func (s *Service) read(ctx context.Context, k, etag string) (Announcement, error
 	if err != nil {
 		return Announcement{}, fmt.Errorf("announce: read %s: %w", k, err)
 	}
-	if len(b) > maxObject {
-		return Announcement{}, fmt.Errorf("announce: read %s: larger than %d bytes", k, maxObject)
-	}
 	var a Announcement
-	if err := json.Unmarshal(b, &a); err != nil {
-		return Announcement{}, fmt.Errorf("announce: decode %s: %w", k, err)
+	if err := record.Decode(ctx, s.store, k, obj.ETag, b, &a, maxObject); err != nil {
+		return Announcement{}, fmt.Errorf("announce: %w", err)
 	}
 	if key(a.ID) != k {
 		return Announcement{}, fmt.Errorf("announce: %s names id %q", k, a.ID)

@@ -60,7 +60,11 @@ func NewLimiter(perMinute int, burst int, clock Clock) *Limiter {
 }
 
 // Allow takes one token from key's bucket and reports whether there was one.
-func (l *Limiter) Allow(key string) bool {
+func (l *Limiter) Allow(key string) bool { return l.AllowN(key, 1) }
+
+// AllowN takes n tokens from key's bucket when it holds them all, and
+// reports whether it did (a cost-weighted limit: pixels, bytes).
+func (l *Limiter) AllowN(key string, n int) bool {
 	now := l.clock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -74,10 +78,10 @@ func (l *Limiter) Allow(key string) bool {
 		b.tokens = min(l.burst, b.tokens+elapsed.Seconds()*l.rate)
 		b.last = now
 	}
-	if b.tokens < 1 {
+	if b.tokens < float64(n) {
 		return false
 	}
-	b.tokens--
+	b.tokens -= float64(n)
 	return true
 }
 

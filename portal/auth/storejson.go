@@ -22,7 +22,7 @@ var errCorrupt = record.ErrCorrupt
 // readJSON decodes the JSON object under key into v and returns its ETag.
 // A missing key yields an error wrapping store.ErrNotFound.
 func readJSON(ctx context.Context, st store.Store, key string, v any) (string, error) {
-	return record.Read(ctx, st, key, v, maxRecord)
+	return record.ReadReported(ctx, st, key, v, maxRecord)
 }
 
 // writeJSON encodes v and stores it under key with the given conditions.

@@ -5,12 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Profile is the small record kept per user: who they are as of their last
@@ -39,6 +43,10 @@ type Post struct {
 type Users struct {
 	st    store.Store
 	clock Clock
+	// locks serialise updates of one profile within the process, so
+	// concurrent sign-ins of one person (several tabs, a double tap) merge
+	// in turn; other processes are handled by the conditional write's retry.
+	locks [64]sync.Mutex
 }
 
 // ErrInvalidPost means a Post's Kind or Ref does not fit a store key.
@@ -68,12 +76,14 @@ func (u *Users) Touch(ctx context.Context, user User) (*Profile, error) {
 	}
 	now := u.clock()
 	p, err := u.modify(ctx, user.ID, true, func(p *Profile) {
-		if p.FirstSeen.IsZero() {
+		if p.FirstSeen.IsZero() || now.Before(p.FirstSeen) {
 			p.FirstSeen = now
 		}
 		p.Name = user.Name
 		p.Department = user.Department
-		p.LastSeen = now
+		if now.After(p.LastSeen) { // a concurrent sign-in may have written a later time
+			p.LastSeen = now
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: touch user %s: %w", user.ID, err)
@@ -155,7 +165,7 @@ func (u *Users) Posts(ctx context.Context, userID string) ([]Post, error) {
 		var p Post
 		_, err := readJSON(ctx, u.st, obj.Key, &p)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case record.Skip(err):
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("auth: posts of %s: %w", userID, err)
@@ -172,9 +182,24 @@ func (u *Users) Posts(ctx context.Context, userID string) ([]Post, error) {
 // read-modify-write, retried when a concurrent write wins. With create, a
 // missing profile starts empty; without, it is an error wrapping
 // store.ErrNotFound.
+//
+// A profile that cannot be read (corrupt) is rebuilt when create is set:
+// sign-in must never be blocked by a broken record; the name and
+// department come back from the identity, only the language is lost.
+// Concurrent updates of one profile are merged: each retry re-reads the
+// current record and applies change to it, after a short random pause that
+// spreads out writers in other processes.
 func (u *Users) modify(ctx context.Context, userID string, create bool, change func(*Profile)) (*Profile, error) {
 	key := profileKey(userID)
-	for range updateAttempts {
+	mu := &u.locks[fnv32(userID)%uint32(len(u.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := range profileAttempts {
+		if attempt > 0 {
+			if err := pause(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
 		var p Profile
 		etag, err := readJSON(ctx, u.st, key, &p)
 		opts := store.PutOptions{IfMatch: etag}
@@ -182,6 +207,8 @@ func (u *Users) modify(ctx context.Context, userID string, create bool, change f
 		case errors.Is(err, store.ErrNotFound) && create:
 			p = Profile{}
 			opts = store.PutOptions{IfNoneMatch: true}
+		case errors.Is(err, errCorrupt) && create && etag != "":
+			p = Profile{} // rebuild exactly the broken version
 		case err != nil:
 			return nil, err
 		}
@@ -199,7 +226,30 @@ func (u *Users) modify(ctx context.Context, userID string, create bool, change f
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("%d concurrent writes in a row: %w", updateAttempts, store.ErrPrecondition)
+	return nil, fmt.Errorf("%d concurrent writes in a row: %w", profileAttempts, store.ErrPrecondition)
+}
+
+// profileAttempts bounds the retries of a profile update that keeps losing
+// to concurrent writers (other portal processes).
+const profileAttempts = 12
+
+// pause waits a random 5–40 ms times attempt, or until ctx ends.
+func pause(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt) * (5*time.Millisecond + time.Duration(rand.Int64N(int64(35*time.Millisecond))))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s)) // hash.Hash.Write never fails
+	return h.Sum32()
 }
 
 // userDir is the hashed store name of a user.

@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/calls"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -136,5 +138,68 @@ func TestUsersPosts(t *testing.T) {
 		if err := u.AddPost(ctx, zhang.ID, bad); !errors.Is(err, ErrInvalidPost) {
 			t.Errorf("AddPost(%+v) = %v, want ErrInvalidPost", bad, err)
 		}
+	}
+}
+
+// TestConcurrentSignInsMerge: a burst of sign-ins of one person, here as
+// from several processes (separate Users over one store), all succeed.
+func TestConcurrentSignInsMerge(t *testing.T) {
+	ctx := t.Context()
+	// A store with MinIO's round trip: the read-to-write window is wide.
+	st := store.Wrap(newDisk(t), func(ctx context.Context, c *calls.Call, next calls.Next) error {
+		time.Sleep(3 * time.Millisecond)
+		return next(ctx)
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		u := NewUsers(st, nil) // one per "process": no shared in-process lock
+		if i%2 == 0 {
+			u = sharedUsers(st)
+		}
+		wg.Go(func() {
+			if _, err := u.Touch(ctx, zhang); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent sign-in failed: %v", err)
+	}
+}
+
+var (
+	shared     *Users
+	sharedOnce sync.Once
+)
+
+func sharedUsers(st store.Store) *Users {
+	sharedOnce.Do(func() { shared = NewUsers(st, nil) })
+	return shared
+}
+
+// TestTouchRebuildsCorruptProfile: an unreadable profile does not lock its
+// person out; signing in writes a fresh one.
+func TestTouchRebuildsCorruptProfile(t *testing.T) {
+	ctx := t.Context()
+	st := newDisk(t)
+	u := NewUsers(st, nil)
+	if _, err := u.Touch(ctx, zhang); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, profileKey(zhang.ID), strings.NewReader("{not json"), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Get(ctx, zhang.ID); !errors.Is(err, errCorrupt) {
+		t.Fatalf("Get of a corrupt profile: %v", err)
+	}
+	p, err := u.Touch(ctx, zhang)
+	if err != nil || p.Name != "张伟" {
+		t.Fatalf("Touch over a corrupt profile: %+v, %v", p, err)
+	}
+	if p, err := u.Get(ctx, zhang.ID); err != nil || p.Department != "财务部" {
+		t.Errorf("rebuilt profile: %+v, %v", p, err)
 	}
 }

@@ -4,13 +4,16 @@ package config
 
 import (
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,6 +92,12 @@ type Config struct {
 	LogFormat string // text or json
 
 	ShutdownTimeout time.Duration
+
+	// StoreTimeout and IndexTimeout bound how long one store or index call
+	// may keep a request waiting on the backend (calls.Deadline): a frozen
+	// MinIO or Meilisearch then gives a 503 instead of a hung page.
+	StoreTimeout time.Duration
+	IndexTimeout time.Duration
 }
 
 // StoreBackend names the selected store backend: "s3" or "disk".
@@ -115,7 +124,10 @@ type Getenv func(string) string
 //
 //	jinnang [flags] [serve|import DIR|reindex] [flags]
 func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
-	env := envReader{get: getenv}
+	return load(args, &envReader{get: getenv}, stderr)
+}
+
+func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("jinnang", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -162,17 +174,23 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.HeaderUser, "header-user", env.str("HEADER_USER", "X-Forwarded-User"), "header the trusted proxy sets to the user id")
 	fs.StringVar(&c.HeaderName, "header-name", env.str("HEADER_NAME", "X-Forwarded-Name"), "header with the percent-encoded display name")
 	fs.StringVar(&c.HeaderGroups, "header-groups", env.str("HEADER_GROUPS", "X-Forwarded-Groups"), "header with comma-separated groups")
-	proxies := fs.String("trusted-proxies", env.str("TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of the reverse proxies allowed to set the user header")
+	proxies := fs.String("trusted-proxies", env.str("TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of the reverse proxies (load balancers) whose X-Forwarded-For gives the client address, and that may set the user header (auth header)")
 	fs.StringVar(&c.LogLevel, "log-level", env.str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", env.str("LOG_FORMAT", "text"), "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("SHUTDOWN_TIMEOUT", 15*time.Second), "graceful shutdown limit")
+	fs.DurationVar(&c.StoreTimeout, "store-timeout", env.duration("STORE_TIMEOUT", 5*time.Second), "longest wait on the store for one call (a stalled MinIO gives 503 after this); 0 turns it off")
+	fs.DurationVar(&c.IndexTimeout, "index-timeout", env.duration("INDEX_TIMEOUT", 5*time.Second), "longest wait on the search index for one call; 0 turns it off")
 
 	// The flag package stops at the first positional argument; go on parsing
 	// after each one so flags may follow the command and its arguments.
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return Config{}, err
+			if errors.Is(err, flag.ErrHelp) {
+				return Config{}, err
+			}
+			// Report the bad flag together with every bad variable.
+			return Config{}, errors.Join(fmt.Errorf("invalid flags:\n  %w", err), env.err())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -189,7 +207,8 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)
 			if aerr != nil {
-				return Config{}, fmt.Errorf("invalid configuration:\n  trusted-proxies: %q is not an address or CIDR", p)
+				env.errs = append(env.errs, fmt.Errorf("trusted-proxies: %q is not an address or CIDR", p))
+				continue
 			}
 			pfx = netip.PrefixFrom(addr, addr.BitLen())
 		}
@@ -199,13 +218,66 @@ func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	if len(positional) > 0 {
 		c.Command, c.Args = positional[0], positional[1:]
 	}
-	if err := env.err(); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
+	// One round: bad values and inconsistent settings are reported together.
+	if err := errors.Join(env.err(), c.Validate()); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// Unknown returns the JINNANG_* names in environ (KEY=value lines, as
+// os.Environ gives) that Load does not read, each with the known name it
+// most resembles when there is one ("JINNANG_ADRR (did you mean
+// JINNANG_ADDR?)"), so a misspelt setting is not silently ignored.
+func Unknown(environ []string) []string {
+	known := map[string]bool{}
+	env := envReader{get: func(name string) string { known[name] = true; return "" }}
+	_, _ = load(nil, &env, io.Discard) // records every name Load reads
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "JINNANG_") || known[name] || ignoredEnv[name] {
+			continue
+		}
+		msg, best := name, ""
+		bestD := 3 // suggest only close names
+		for k := range known {
+			if d := distance(name, k); d < bestD || d == bestD && best != "" && k < best {
+				best, bestD = k, d
+			}
+		}
+		if best != "" {
+			msg += " (did you mean " + best + "?)"
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ignoredEnv are JINNANG_ variables that are not settings (read by tests and
+// the build).
+var ignoredEnv = map[string]bool{"JINNANG_MINIO_BIN": true, "JINNANG_CHROMIUM": true}
+
+// distance is the Levenshtein distance of two ASCII names.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Validate checks the configuration and explains every problem it finds.
@@ -220,6 +292,10 @@ func (c Config) Validate() error {
 	case CmdImport:
 		if len(c.Args) != 1 {
 			bad("import needs exactly one directory: jinnang import DIR")
+		} else if fi, err := os.Stat(c.Args[0]); err != nil {
+			bad("import %s: %v", c.Args[0], unwrapPath(err))
+		} else if !fi.IsDir() {
+			bad("import %s: not a directory", c.Args[0])
 		}
 	default:
 		bad("unknown command %q (use serve, import DIR or reindex)", c.Command)
@@ -267,10 +343,29 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout must be positive")
 	}
+	if c.StoreTimeout < 0 || c.IndexTimeout < 0 {
+		bad("store-timeout and index-timeout must not be negative (0 turns the limit off)")
+	}
+	if c.RolesFile != "" {
+		if fi, err := os.Stat(c.RolesFile); err != nil {
+			bad("roles-file %s: %v", c.RolesFile, unwrapPath(err))
+		} else if fi.IsDir() {
+			bad("roles-file %s: is a directory, not a YAML file", c.RolesFile)
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
 	}
 	return nil
+}
+
+// unwrapPath drops the path from an *fs.PathError (the message names it already).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Loopback reports whether the listen address only accepts local connections.
@@ -445,7 +540,7 @@ func (e indented) Unwrap() []error { return e }
 
 func joinIndented(errs []error) error { return indented(errs) }
 
-// envReader reads JINNANG_* variables and remembers the first malformed one.
+// envReader reads JINNANG_* variables and remembers every malformed one.
 type envReader struct {
 	get  Getenv
 	errs []error

@@ -37,7 +37,8 @@ func TestLoadEnvFlagsAndCommands(t *testing.T) {
 		"JINNANG_AUTH":               "header",
 		"JINNANG_TRUSTED_PROXIES":    "10.0.0.0/8, 192.168.1.7",
 	})
-	c, err := Load([]string{"-log-level", "debug", "import", "content/packs", "-log-format", "json"}, env, io.Discard)
+	dir := t.TempDir()
+	c, err := Load([]string{"-log-level", "debug", "import", dir, "-log-format", "json"}, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestLoadEnvFlagsAndCommands(t *testing.T) {
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.7/32" || !c.SecureCookies() {
 		t.Errorf("trusted proxies %v, secure cookies %v", c.TrustedProxies, c.SecureCookies())
 	}
-	if c.Command != CmdImport || len(c.Args) != 1 || c.Args[0] != "content/packs" {
+	if c.Command != CmdImport || len(c.Args) != 1 || c.Args[0] != dir {
 		t.Errorf("command = %q %q", c.Command, c.Args)
 	}
 	// A flag beats the environment.
@@ -90,6 +91,9 @@ func TestLoadRejects(t *testing.T) {
 		{"idle above absolute", []string{"-session-idle", "48h", "-session-absolute", "24h"}, nil, "idle ≤ absolute"},
 		{"reports to hide zero", []string{"-reports-to-hide", "0"}, nil, "reports-to-hide must be between 1 and 100"},
 		{"reports to hide env", nil, map[string]string{"JINNANG_REPORTS_TO_HIDE": "three"}, `JINNANG_REPORTS_TO_HIDE="three" is not a whole number`},
+		{"import a missing dir", []string{"import", "/nonexistent/packs"}, nil, "import /nonexistent/packs: no such file or directory"},
+		{"missing roles file", []string{"-roles-file", "/nonexistent/roles.yaml"}, nil, "roles-file /nonexistent/roles.yaml: no such file or directory"},
+		{"negative timeout", []string{"-store-timeout", "-1s"}, nil, "must not be negative"},
 		{"missing secret file", nil, map[string]string{"JINNANG_MEILI_KEY_FILE": "/nonexistent/key"}, "JINNANG_MEILI_KEY_FILE"},
 		{"wecom app half set", []string{"-wecom-corp-id", "ww1"}, nil, "needs all of wecom-corp-id, wecom-agent-id and wecom-secret"},
 		{"wecom app without base url", []string{"-wecom-corp-id", "ww1", "-wecom-agent-id", "1000002", "-wecom-secret", "s"}, nil, "set base-url"},
@@ -120,6 +124,33 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestOneRound: a bad flag, bad variables and inconsistent settings are all
+// reported by one Load, not one kind per run.
+func TestOneRound(t *testing.T) {
+	env := envMap(map[string]string{"JINNANG_SEED": "maybe", "JINNANG_STORE_TIMEOUT": "soon"})
+	_, err := Load([]string{"-addr", "nope", "-log-format", "xml"}, env, io.Discard)
+	for _, want := range []string{"JINNANG_SEED", "JINNANG_STORE_TIMEOUT", "addr \"nope\"", "log-format"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	_, err = Load([]string{"-no-such-flag"}, env, io.Discard)
+	for _, want := range []string{"no-such-flag", "JINNANG_SEED", "JINNANG_STORE_TIMEOUT"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad flag: error %v lacks %q", err, want)
+		}
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	got := Unknown([]string{"JINNANG_ADRR=:8080", "JINNANG_ADDR=:8080", "JINNANG_S3_SECRET_KEY_FILE=/x",
+		"JINNANG_STORE_TIMEOUT=3s", "JINNANG_COLOUR=blue", "PATH=/bin", "JINNANG_MINIO_BIN=/m"})
+	want := []string{"JINNANG_ADRR (did you mean JINNANG_ADDR?)", "JINNANG_COLOUR"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Unknown = %q, want %q", got, want)
 	}
 }
 

@@ -1,10 +1,12 @@
 package extract
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -243,8 +245,9 @@ func TestZipBomb(t *testing.T) {
 			t.Fatalf("Sniff = %q", mt)
 		}
 		got, err := textOf(t.Context(), b, typeDOCX, lim)
-		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "inflated") {
-			t.Fatalf("err = %v, want ErrLimit for inflated bytes", err)
+		// The 200 MiB of whitespace are one XML token: cut at the token bound.
+		if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "token longer than") {
+			t.Fatalf("err = %v, want ErrLimit for an over-long token", err)
 		}
 		if got != "开头段落里有入职引导人" {
 			t.Fatalf("partial text = %q", got)
@@ -252,6 +255,8 @@ func TestZipBomb(t *testing.T) {
 	})
 	t.Run("honest and small enough", func(t *testing.T) {
 		b := bombDocx(t, "开头", 2, false)
+		lim := lim
+		lim.MaxText = 1 << 20 // tokens of up to 4 MiB may pass
 		got, err := textOf(t.Context(), b, typeDOCX, lim)
 		if err == nil || errors.Is(err, ErrLimit) || got != "开头" {
 			// The document never closes: a parse error, not a limit.
@@ -264,6 +269,40 @@ func TestZipBomb(t *testing.T) {
 			t.Fatal("no error for an entry longer than declared")
 		}
 	})
+}
+
+// TestZipBombStopsAtTextLimit: a small DOCX whose one text run inflates to
+// far more than the inflate budget gives the first MaxText characters and
+// no error (the text limit is not a failure), reading only about as much as
+// the text limit can keep, not the whole run.
+func TestZipBombStopsAtTextLimit(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []zipEntry{{"[Content_Types].xml", ctDocx}} {
+		w, _ := zw.Create(e.name)
+		io.WriteString(w, e.body)
+	}
+	w, err := zw.Create("word/document.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, `<w:document `+wordNS+`><w:body><w:p><w:r><w:t>`)
+	run := bytes.Repeat([]byte("锦囊&amp;"), 1<<16)
+	for range 48 { // 48 × 704 KiB ≈ 33 MiB of text in one run
+		w.Write(run)
+	}
+	io.WriteString(w, `</w:t></w:r></w:p></w:body></w:document>`)
+	zw.Close()
+	if buf.Len() > 1<<20 {
+		t.Fatalf("bomb is %d bytes", buf.Len())
+	}
+	got, err := textOf(t.Context(), buf.Bytes(), typeDOCX, Limits{MaxUncompressed: 8 << 20, MaxText: 200_000})
+	if err != nil {
+		t.Fatalf("err = %v, want none: the text limit was reached", err)
+	}
+	if n := utf8.RuneCountInString(got); n != 200_000 || !strings.HasPrefix(got, "锦囊&锦囊&") {
+		t.Fatalf("got %d runes starting %q, want 200000 of the run", n, got[:min(len(got), 20)])
+	}
 }
 
 func TestAdversarialZips(t *testing.T) {

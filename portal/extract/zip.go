@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"path"
 	"strings"
@@ -152,15 +153,27 @@ func (p *pkg) walk(name string, fn func(xml.Token) bool) error {
 	if magic, _ := br.Peek(4); bytes.Equal(magic, []byte("PK\x03\x04")) {
 		return fmt.Errorf("extract: %s is a nested zip, refused", name)
 	}
-	d := xml.NewDecoder(br)
+	// No token needs more bytes than the text limit could keep: a longer
+	// one (a zip bomb's gigabyte of text in one run) is cut there.
+	tr := &tokenReader{br: br, max: 4*int64(p.j.lim.MaxText) + 64<<10}
+	d := xml.NewDecoder(tr)
 	depth := 0
 	for {
 		if err := p.j.check(); err != nil {
 			return err
 		}
+		tr.start()
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		if err != nil && tr.cut {
+			// Inside a huge token. Text (what follows a tag's '>') is
+			// given to fn as far as it was read; then the part stops.
+			if raw := tr.buf; len(raw) > 0 && raw[0] != '<' && !fn(xml.CharData(html.UnescapeString(string(raw)))) {
+				return nil
+			}
+			return fmt.Errorf("%w: %s holds an XML token longer than %d bytes", ErrLimit, name, tr.max)
 		}
 		if err != nil {
 			if errors.Is(err, ErrLimit) {
@@ -180,6 +193,45 @@ func (p *pkg) walk(name string, fn func(xml.Token) bool) error {
 			return nil
 		}
 	}
+}
+
+// errTokenTooLong stops the XML decoder inside an over-long token.
+var errTokenTooLong = errors.New("extract: XML token too long")
+
+// tokenReader feeds the XML decoder byte by byte (it reads through
+// io.ByteReader), keeps the bytes of the token being read, and fails once a
+// token runs past max bytes.
+type tokenReader struct {
+	br  *bufio.Reader
+	max int64
+	buf []byte
+	cut bool
+}
+
+// start marks the beginning of a token.
+func (t *tokenReader) start() { t.buf = t.buf[:0] }
+
+func (t *tokenReader) ReadByte() (byte, error) {
+	if int64(len(t.buf)) >= t.max {
+		t.cut = true
+		return 0, errTokenTooLong
+	}
+	b, err := t.br.ReadByte()
+	if err == nil {
+		t.buf = append(t.buf, b)
+	}
+	return b, err
+}
+
+func (t *tokenReader) Read(p []byte) (int, error) {
+	for i := range p {
+		b, err := t.ReadByte()
+		if err != nil {
+			return i, err
+		}
+		p[i] = b
+	}
+	return len(p), nil
 }
 
 // rel is one relationship from a .rels part.

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -9,14 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jinnang/jinnang/portal/extract"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Department is a department's public record: its intro and whether it has a
@@ -33,6 +36,14 @@ const (
 	// maxQR bounds a department QR image in bytes.
 	maxQR = 2 << 20
 )
+
+// qrLimits bound a department QR image: 2 MiB, 16 megapixels, stored at
+// most 1024 px a side (a QR code scans well far smaller).
+func qrLimits() images.Limits {
+	l := images.DefaultLimits()
+	l.MaxBytes, l.MaxPixels, l.MaxSide, l.LongSide = maxQR, 16_000_000, 8000, 1024
+	return l
+}
 
 // deptHash names a department's objects: names are free text, keys are not.
 func deptHash(name string) string {
@@ -71,7 +82,7 @@ func (s *Service) Departments(ctx context.Context) ([]Department, error) {
 	out := make([]Department, 0, len(records))
 	for _, key := range records {
 		d, _, err := s.readDept(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
@@ -122,8 +133,8 @@ func (s *Service) readDept(ctx context.Context, key string) (Department, string,
 		return Department{}, "", fmt.Errorf("read department %s: %w", key, err)
 	}
 	var d Department
-	if err := json.Unmarshal(b, &d); err != nil {
-		return Department{}, "", fmt.Errorf("decode department %s: %w", key, err)
+	if err := record.Decode(ctx, s.store, key, obj.ETag, b, &d, 64<<10); err != nil {
+		return Department{}, "", fmt.Errorf("department: %w", err)
 	}
 	return d, obj.ETag, nil
 }
@@ -183,22 +194,28 @@ func (s *Service) SetDepartmentQR(ctx context.Context, name string, img io.Reade
 	if err != nil {
 		return fmt.Errorf("files: invalid department name %q", name)
 	}
-	b, err := io.ReadAll(io.LimitReader(img, maxQR+1))
-	switch {
-	case err != nil:
-		return fmt.Errorf("files: read QR image: %w", err)
-	case len(b) == 0:
-		return fmt.Errorf("%w: 图片是空的 / the image is empty", ErrEmpty)
-	case len(b) > maxQR:
-		return fmt.Errorf("%w: 二维码图片超过 %d MB / the QR image is larger than %d MB", ErrTooLarge, maxQR>>20, maxQR>>20)
+	// The same sanitiser as photos: sniffed, header-checked (no pixel
+	// bombs), polyglots refused, decoded and re-encoded as a PNG, so no
+	// EXIF/GPS or appended bytes of the upload are kept.
+	br := bufio.NewReaderSize(img, 512)
+	head, _ := br.Peek(512) // a short or failed read shows up in SanitizePNG
+	if t := http.DetectContentType(head); len(head) > 0 && t != "image/png" && t != "image/jpeg" {
+		return fmt.Errorf("%w: %s（二维码只能是 PNG 或 JPEG 图片 / the QR code must be a PNG or JPEG image）", ErrType, t)
 	}
-	mediaType := extract.Sniff(b[:min(len(b), sniffLen)], "")
-	base, _, _ := strings.Cut(mediaType, ";")
-	if base = strings.TrimSpace(base); base != "image/png" && base != "image/jpeg" {
-		return fmt.Errorf("%w: %s（二维码只能是 PNG 或 JPEG 图片 / the QR code must be a PNG or JPEG image）", ErrType, mediaType)
+	b, err := images.SanitizePNG(br, qrLimits())
+	switch {
+	case errors.Is(err, images.ErrEmpty):
+		return fmt.Errorf("%w: 图片是空的 / the image is empty", ErrEmpty)
+	case errors.Is(err, images.ErrTooLarge):
+		return fmt.Errorf("%w: 二维码图片超过 %d MB / the QR image is larger than %d MB", ErrTooLarge, maxQR>>20, maxQR>>20)
+	case err != nil && (errors.Is(err, images.ErrType) || errors.Is(err, images.ErrDimensions) || errors.Is(err, images.ErrPolyglot) ||
+		errors.Is(err, images.ErrCorrupt)):
+		return fmt.Errorf("%w: %v（二维码只能是 PNG 或 JPEG 图片 / the QR code must be a PNG or JPEG image）", ErrType, err)
+	case err != nil:
+		return fmt.Errorf("files: QR image: %w", err)
 	}
 	if _, err := s.store.Put(ctx, qrKey(n), bytes.NewReader(b),
-		store.PutOptions{ContentType: base, Size: int64(len(b))}); err != nil {
+		store.PutOptions{ContentType: "image/png", Size: int64(len(b))}); err != nil {
 		return fmt.Errorf("save department %q QR: %w", n, err)
 	}
 	// Keep the record's has_qr in step (readers derive it from the image anyway).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"io"
 	"os"
 	"slices"
@@ -120,8 +121,16 @@ func TestDepartments(t *testing.T) {
 	}
 	got, err := io.ReadAll(rc)
 	rc.Close()
-	if err != nil || !bytes.Equal(got, qr) || obj.ContentType != "image/png" {
+	// Re-encoded, not kept as uploaded: the same pixels in a fresh PNG.
+	if err != nil || obj.ContentType != "image/png" {
 		t.Errorf("DepartmentQR: %d bytes, type %q, %v", len(got), obj.ContentType, err)
+	}
+	if a, b := decodePNG(t, qr), decodePNG(t, got); a.Bounds() != b.Bounds() || !samePixels(a, b) {
+		t.Errorf("the stored QR has other pixels than the upload")
+	}
+	// A polyglot (a PNG with a web page appended) is refused.
+	if err := s.SetDepartmentQR(ctx, "技术部", io.MultiReader(bytes.NewReader(qr), strings.NewReader("<html><script>alert(1)</script>"))); !errors.Is(err, ErrType) {
+		t.Errorf("polyglot QR: %v, want ErrType", err)
 	}
 	if _, _, err := s.DepartmentQR(ctx, "技术部"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("QR of a department without one: %v", err)
@@ -148,4 +157,26 @@ func TestDepartments(t *testing.T) {
 	if fin, err = s.Department(ctx, "财务部"); err != nil || !fin.HasQR || fin.Intro != "新的介绍" {
 		t.Errorf("after intro edit: %+v, %v", fin, err)
 	}
+}
+
+func decodePNG(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func samePixels(a, b image.Image) bool {
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if r1>>8 != r2>>8 || g1>>8 != g2>>8 || b1>>8 != b2>>8 {
+				return false
+			}
+		}
+	}
+	return true
 }

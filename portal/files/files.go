@@ -34,6 +34,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Kind is the index kind of department files.
@@ -72,6 +73,9 @@ type Version struct {
 	Key       string    `json:"key"` // store key of the bytes
 	At        time.Time `json:"at"`
 	By        string    `json:"by"` // user ID
+	// TextUnreadable: the file's text could not be extracted (a damaged or
+	// truncated document); its editors are told so.
+	TextUnreadable bool `json:"text_unreadable,omitempty"`
 }
 
 // File is the record of one library entry and all its versions.
@@ -156,8 +160,8 @@ func (s *Service) Get(ctx context.Context, id string) (*File, error) {
 		return nil, fmt.Errorf("read file %q: %w", id, err)
 	}
 	var f File
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("decode file %q: %w", id, err)
+	if err := record.Decode(ctx, s.store, metaKey(id), obj.ETag, b, &f, maxMetaBytes); err != nil {
+		return nil, fmt.Errorf("file %q: %w", id, err)
 	}
 	if f.ID != id {
 		return nil, fmt.Errorf("file %q: record names id %q", id, f.ID)
@@ -392,7 +396,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
+		return nil, fmt.Errorf("%w: larger than %d bytes", record.ErrCorrupt, limit)
 	}
 	return b, nil
 }

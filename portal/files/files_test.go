@@ -342,8 +342,9 @@ func TestCleanName(t *testing.T) {
 		if got := cleanName(in); got != want {
 			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
 		}
-		if err := store.ValidateKey("files/x/v1/" + cleanName(in)); err != nil {
-			t.Errorf("cleanName(%q) is not a key segment: %v", in, err)
+		// The key keeps a shortened form; the record keeps the whole name.
+		if err := store.ValidateKey(versionKey("x", 1, cleanName(in))); err != nil {
+			t.Errorf("cleanName(%q) does not make a valid key: %v", in, err)
 		}
 	}
 }

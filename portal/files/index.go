@@ -60,31 +60,46 @@ func (s *Service) toDoc(ctx context.Context, f *File) index.Doc {
 // text returns the plain text of version v, from the text cache or by
 // extracting it (then caching it). Failures are logged and give "".
 func (s *Service) text(ctx context.Context, id string, v Version) string {
+	t, _ := s.textOf(ctx, id, v)
+	return t
+}
+
+// errUnreadable marks a document extract.Text could not read (damaged,
+// truncated): trying again will not help.
+var errUnreadable = errors.New("document text unreadable")
+
+// textOf is text, also reporting whether the document itself is unreadable
+// (not a store failure, which may pass).
+func (s *Service) textOf(ctx context.Context, id string, v Version) (string, bool) {
 	base, _, _ := strings.Cut(v.MediaType, ";")
 	if v.Key == "" || !extractable[strings.TrimSpace(base)] {
-		return ""
+		return "", false
 	}
 	if t, err := s.cachedText(ctx, id, v.N); err == nil {
-		return t
+		return t, false
 	} else if !errors.Is(err, store.ErrNotFound) {
 		s.log.Warn("read cached file text", "file", id, "version", v.N, "err", err)
 	}
 	t, err := s.extract(ctx, v)
+	unreadable := false
 	switch {
 	case errors.Is(err, extract.ErrUnsupported):
 		s.log.Debug("file type has no text extractor", "file", id, "version", v.N, "type", v.MediaType)
 	case errors.Is(err, extract.ErrLimit):
 		s.log.Info("file text truncated at a limit", "file", id, "version", v.N, "err", err)
+	case errors.Is(err, errUnreadable):
+		s.log.Info("file text unreadable; indexing without it", "file", id, "version", v.N, "err", err)
+		unreadable = true // cached (as what could be read), so it is not tried again
 	case err != nil:
 		s.log.Warn("file text extraction failed; indexing without it", "file", id, "version", v.N, "err", err)
-		return "" // possibly transient: do not cache
+		return "", false // possibly transient: do not cache
 	}
 	b := []byte(t)
 	if _, err := s.store.Put(ctx, textKey(id, v.N), bytes.NewReader(b),
 		store.PutOptions{ContentType: "text/plain; charset=utf-8", Size: int64(len(b))}); err != nil {
 		s.log.Warn("cache file text", "file", id, "version", v.N, "err", err)
 	}
-	return t
+	return t, unreadable
 }
 
 func (s *Service) cachedText(ctx context.Context, id string, n int) (string, error) {
@@ -127,7 +142,11 @@ func (s *Service) extract(ctx context.Context, v Version) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("copy %q to %s: %w", v.Key, tmp.Name(), err)
 	}
-	return extract.Text(ctx, tmp, n, v.MediaType, extract.DefaultLimits())
+	t, err := extract.Text(ctx, tmp, n, v.MediaType, extract.DefaultLimits())
+	if err != nil && !errors.Is(err, extract.ErrLimit) && !errors.Is(err, extract.ErrUnsupported) && ctx.Err() == nil {
+		err = fmt.Errorf("%w: %w", errUnreadable, err)
+	}
+	return t, err
 }
 
 // ReplayOutbox brings the index entries of files whose index write failed

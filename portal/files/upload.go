@@ -132,6 +132,12 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Read the text before the record is written (bytes, text, record,
+	// index: a crash leaves no record pointing at missing parts), so that
+	// an unreadable document is marked in the record for its editors.
+	if _, unreadable := s.textOf(ctx, f.ID, v); unreadable {
+		v.TextUnreadable = true
+	}
 	if in.FileID == "" {
 		f.Versions = []Version{v}
 		if err := s.putMeta(ctx, f, store.PutOptions{IfNoneMatch: true}); err != nil {
@@ -163,7 +169,7 @@ func (s *Service) storeBytes(ctx context.Context, id string, n int, name string,
 	if !ok {
 		return Version{}, fmt.Errorf("%w: %s（不支持此类文件 / this type cannot be uploaded）", ErrType, sniffed)
 	}
-	key := fmt.Sprintf("%sv%d/%s", fileDir(id), n, name)
+	key := versionKey(id, n, name)
 	lr := &limitReader{r: br, h: sha256.New(), max: MaxUpload}
 	obj, err := s.store.Put(ctx, key, lr, store.PutOptions{ContentType: mediaType, Size: -1, IfNoneMatch: true})
 	if lr.over {
@@ -226,13 +232,40 @@ func (s *Service) moveVersion(ctx context.Context, id string, v Version, n int) 
 		return Version{}, fmt.Errorf("files: renumber %q: %w", v.Key, err)
 	}
 	defer rc.Close()
-	key := fmt.Sprintf("%sv%d/%s", fileDir(id), n, v.Name)
+	key := versionKey(id, n, v.Name)
 	if _, err := s.store.Put(ctx, key, rc, store.PutOptions{ContentType: obj.ContentType, Size: obj.Size, IfNoneMatch: true}); err != nil {
 		return Version{}, fmt.Errorf("files: renumber %q as v%d: %w", v.Key, n, err)
 	}
 	s.discard(ctx, v.Key)
 	v.N, v.Key = n, key
 	return v, nil
+}
+
+// maxKeyName bounds, in bytes, the form of a file name that goes into the
+// store key of its bytes; the full name (up to 120 characters) lives in the
+// record.
+const maxKeyName = 100
+
+// versionKey is the store key of version n's bytes: the file's folder, the
+// version and the name shortened to maxKeyName bytes (extension kept), so a
+// person reading the bucket still sees what the file is.
+func versionKey(id string, n int, name string) string {
+	if len(name) > maxKeyName {
+		ext := path.Ext(name)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		stem := strings.TrimSuffix(name, ext)
+		for len(stem)+len(ext) > maxKeyName {
+			_, size := utf8.DecodeLastRuneInString(stem)
+			stem = stem[:len(stem)-size]
+		}
+		name = strings.TrimRight(stem, ". ") + ext
+		if name == ext {
+			name = "file" + ext
+		}
+	}
+	return fmt.Sprintf("%sv%d/%s", fileDir(id), n, name)
 }
 
 // discard deletes key after a failed upload, even if ctx is cancelled.

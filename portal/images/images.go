@@ -18,6 +18,7 @@ package images
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,6 +61,15 @@ type Limits struct {
 	LongSide  int   // long side of the stored copy (smaller images keep their size)
 	Thumb     int   // side of the square thumbnail
 	Quality   int   // JPEG quality of both copies
+	// Admit, when set, is asked before any pixel is decoded, with the
+	// image's width×height from its header; an error refuses the image
+	// (a per-request or per-address pixel budget, see Budget).
+	Admit func(pixels int64) error
+	// Budget, when set, bounds concurrent decodes (see Budget.Acquire).
+	Budget *Budget
+	// Ctx bounds the wait for a decode slot; nil means no limit but the
+	// budget's own wait.
+	Ctx context.Context
 }
 
 // DefaultLimits are Jinnang's: 15 MB, 40 MP, 12000 px a side, copies of
@@ -101,45 +111,110 @@ var decoders = map[string]struct {
 // Process reads an uploaded image from r and returns its re-encoded copies.
 // Errors wrap the sentinels above.
 func Process(r io.Reader, lim Limits) (*Result, error) {
+	img, orientation, format, release, err := decodeChecked(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer release() // the decode slot covers scaling too: the pixels are still held
+	return render(img, orientation, format, lim)
+}
+
+// SanitizePNG runs an upload through the same checks and decoding as
+// Process and returns it re-encoded as a PNG (lossless: for QR codes and
+// other line art), upright and at most lim.LongSide on its long side. Only
+// the pixels survive: no metadata, nothing appended.
+func SanitizePNG(r io.Reader, lim Limits) ([]byte, error) {
+	img, orientation, _, release, err := decodeChecked(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	sb := img.Bounds()
+	w, h := sb.Dx(), sb.Dy()
+	fw, fh := fit(w, h, lim.LongSide)
+	dst := image.NewRGBA(image.Rect(0, 0, fw, fh))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	if fw == w && fh == h {
+		draw.Draw(dst, dst.Bounds(), img, sb.Min, draw.Over)
+	} else {
+		draw.CatmullRom.Scale(dst, dst.Bounds(), img, sb, draw.Over, nil)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, orient(dst, orientation)); err != nil {
+		return nil, fmt.Errorf("images: encode png: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// decodeChecked runs the checks cheapest first and decodes the image,
+// holding a slot of lim.Budget until the caller calls release.
+func decodeChecked(r io.Reader, lim Limits) (img image.Image, orientation int, format string, release func(), err error) {
+	fail := func(err error) (image.Image, int, string, func(), error) { return nil, 0, "", nil, err }
 	b, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("images: read upload: %w", err)
+		return fail(fmt.Errorf("images: read upload: %w", err))
 	}
 	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: 文件是空的 / the file is empty", ErrEmpty)
+		return fail(fmt.Errorf("%w: 文件是空的 / the file is empty", ErrEmpty))
 	}
 	if int64(len(b)) > lim.MaxBytes {
-		return nil, fmt.Errorf("%w: 图片超过 %d MB / the image is larger than %d MB", ErrTooLarge, lim.MaxBytes>>20, lim.MaxBytes>>20)
+		return fail(fmt.Errorf("%w: 图片超过 %d MB / the image is larger than %d MB", ErrTooLarge, lim.MaxBytes>>20, lim.MaxBytes>>20))
 	}
 	sniffed := http.DetectContentType(b)
 	format, ok := formats[sniffed]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s（只支持 JPEG、PNG、GIF、WebP / only JPEG, PNG, GIF and WebP are accepted）", ErrType, sniffed)
+		return fail(fmt.Errorf("%w: %s（只支持 JPEG、PNG、GIF、WebP / only JPEG, PNG, GIF and WebP are accepted）", ErrType, sniffed))
 	}
 	dec := decoders[format]
 	cfg, err := dec.config(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s header: %v", ErrType, format, err)
+		return fail(fmt.Errorf("%w: %s header: %v", ErrType, format, err))
 	}
 	if err := checkDimensions(cfg.Width, cfg.Height, lim); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	end, err := imageEnd(format, b)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if looksHostile(b[end:]) {
-		return nil, fmt.Errorf("%w: %d bytes after the end of the %s image look like a web page, script or archive", ErrPolyglot, len(b)-end, format)
+		return fail(fmt.Errorf("%w: %d bytes after the end of the %s image look like a web page, script or archive", ErrPolyglot, len(b)-end, format))
 	}
-	img, err := dec.decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err)
+	if lim.Admit != nil {
+		if err := lim.Admit(int64(cfg.Width) * int64(cfg.Height)); err != nil {
+			return fail(err)
+		}
 	}
-	orientation := 1
+	release = func() {}
+	if lim.Budget != nil {
+		if release, err = lim.Budget.Acquire(lim.Ctx); err != nil {
+			return fail(err)
+		}
+	}
+	// A PNG much larger than the stored copy is reduced while it is decoded
+	// (JPEG would allow DCT scaling, which Go's decoder does not offer: it
+	// is reduced right after decoding, see render).
+	if format == "png" && lim.LongSide > 0 {
+		fw, fh := fit(cfg.Width, cfg.Height, lim.LongSide)
+		if k := min(cfg.Width/fw, cfg.Height/fh); k >= 2 {
+			var ok bool
+			if img, ok, err = decodePNGReduced(b, k); err != nil {
+				release()
+				return fail(err)
+			} else if ok {
+				return img, 1, format, release, nil
+			}
+		}
+	}
+	if img, err = dec.decode(bytes.NewReader(b)); err != nil {
+		release()
+		return fail(fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err))
+	}
+	orientation = 1
 	if format == "jpeg" {
 		orientation = jpegOrientation(b)
 	}
-	return render(img, orientation, format, lim)
+	return img, orientation, format, release, nil
 }
 
 // checkDimensions applies MaxSide and MaxPixels to a header's dimensions.
@@ -168,7 +243,15 @@ func render(img image.Image, orientation int, format string, lim Limits) (*Resul
 	if orientation >= 5 {
 		fw, fh = fh, fw
 	}
-	// Scale first (in the stored orientation), then turn: turning the small copy is cheap.
+	// Scale first (in the stored orientation), then turn: turning the small
+	// copy is cheap. A source at least twice the target is first
+	// box-reduced by a whole factor, staying at or above the target (cheap,
+	// one pass), so the costly Catmull-Rom filter never runs over tens of
+	// megapixels.
+	if k := min(sb.Dx()/fw, sb.Dy()/fh); k >= 2 {
+		img = boxReduce(img, k)
+		sb = img.Bounds()
+	}
 	scaled := image.NewRGBA(image.Rect(0, 0, fw, fh))
 	draw.Draw(scaled, scaled.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	draw.CatmullRom.Scale(scaled, scaled.Bounds(), img, sb, draw.Over, nil)

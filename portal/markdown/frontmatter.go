@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ import (
 )
 
 // frontMatterKeys lists the keys a wisdom pack may set, in documentation order.
+// Audiences are the values the audience key accepts.
+var Audiences = []string{"new-hire", "manager", "all"}
+
 var frontMatterKeys = []string{"title", "summary", "department", "tags", "author", "audience", "date"}
 
 // maxFrontMatterSize bounds the YAML header (the YAML parser is slow on
@@ -116,7 +120,13 @@ func decodeFrontMatter(name string, header []byte) (FrontMatter, error) {
 		case "tags":
 			fm.Tags, err = listValue(key, value)
 		case "audience":
-			fm.Audience, err = listValue(key, value)
+			if fm.Audience, err = listValue(key, value); err == nil {
+				for _, a := range fm.Audience {
+					if !slices.Contains(Audiences, a) {
+						return fail(keyLine, "audience %q is not one of %s", a, strings.Join(Audiences, ", "))
+					}
+				}
+			}
 		case "date":
 			fm.Date, err = dateValue(value)
 		default:

@@ -30,6 +30,8 @@ func TestFrontMatterErrors(t *testing.T) {
 		{"tags mapping", "---\ntitle: t\ntags:\n  a: b\n---\n", 4, "tags must be a list or a text"},
 		{"tag entry not text", "---\ntitle: t\naudience:\n  - new-hire\n  - [x, y]\n---\n", 5,
 			"each entry of audience must be text, found a list"},
+		{"unknown audience", "---\ntitle: t\naudience: [new-hire, newhire]\n---\n", 3,
+			`audience "newhire" is not one of new-hire, manager, all`},
 		{"yaml syntax", "---\ntitle: t\nsummary: \"unterminated\n---\n", 3, "invalid YAML"},
 		{"duplicate key", "---\ntitle: a\nauthor: x\ntitle: b\n---\n", 4, `"title" already defined at line 2`},
 		{"alias", "---\ntitle: &t 报销\nsummary: *t\n---\n", 3, "aliases"},

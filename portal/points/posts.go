@@ -72,7 +72,7 @@ func PostsSource(st store.Store, kinds ...string) Source {
 
 // readJSON reads a small record; one removed meanwhile leaves v empty.
 func readJSON(ctx context.Context, st store.Store, key string, v any) error {
-	_, err := record.Read(ctx, st, key, v, maxRecord)
+	_, err := record.ReadReported(ctx, st, key, v, maxRecord)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

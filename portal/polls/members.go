@@ -2,12 +2,12 @@ package polls
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // ProfileMembers counts the members of each department from the user
@@ -26,7 +26,7 @@ func ProfileMembers(st store.Store) Members {
 			}
 			var p auth.Profile
 			_, err := readJSON(ctx, st, obj.Key, &p)
-			if errors.Is(err, store.ErrNotFound) {
+			if record.Skip(err) {
 				continue
 			}
 			if err != nil {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Kind is the kind of a question.
@@ -306,7 +307,7 @@ func (s *Service) List(ctx context.Context, u *auth.User) ([]Poll, error) {
 		}
 		var p Poll
 		_, err := readJSON(ctx, s.st, obj.Key, &p)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {
@@ -449,7 +450,7 @@ func (s *Service) Results(ctx context.Context, p *Poll) (*Results, error) {
 		}
 		var v Vote
 		_, err := readJSON(ctx, s.st, obj.Key, &v)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {

@@ -16,7 +16,7 @@ const updateAttempts = 8
 
 // readJSON decodes the JSON object under key into v and returns its ETag.
 func readJSON(ctx context.Context, st store.Store, key string, v any) (string, error) {
-	return record.Read(ctx, st, key, v, maxRecord)
+	return record.ReadReported(ctx, st, key, v, maxRecord)
 }
 
 // writeJSON encodes v and stores it under key with the given conditions.

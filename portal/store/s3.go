@@ -10,10 +10,13 @@ import (
 	"io"
 	"iter"
 	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -135,9 +138,25 @@ func mapErr(op, key string, err error) error {
 			return fmt.Errorf("%w: %q", ErrNotFound, key)
 		case er.Code == "PreconditionFailed" || er.StatusCode == http.StatusPreconditionFailed:
 			return fmt.Errorf("%w: %q: %s", ErrPrecondition, key, er.Message)
+		case er.StatusCode == http.StatusServiceUnavailable || er.Code == "XMinioServerNotInitialized" || er.Code == "SlowDown":
+			return fmt.Errorf("%w: s3: %s %q: %w", ErrUnavailable, op, key, err)
 		}
 	}
+	if isNetErr(err) {
+		return fmt.Errorf("%w: s3: %s %q: %w", ErrUnavailable, op, key, err)
+	}
 	return fmt.Errorf("store: s3: %s %q: %w", op, key, err)
+}
+
+// isNetErr reports whether err is a failure to reach the server (refused,
+// reset, timed out) rather than an answer from it.
+func isNetErr(err error) bool {
+	var (
+		oe *net.OpError
+		ue *url.Error
+	)
+	return errors.As(err, &oe) || errors.As(err, &ue) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // Get streams the object with a single GET.
@@ -421,7 +440,7 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[Object, error] {
 		defer cancel() // stops the lister goroutine when the caller breaks early
 		for info := range s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithMetadata: true}) {
 			if info.Err != nil {
-				yield(Object{}, fmt.Errorf("store: s3: list %q: %w", prefix, info.Err))
+				yield(Object{}, mapErr("list", prefix, info.Err))
 				return
 			}
 			obj := objectFromInfo(info.Key, info)
@@ -443,7 +462,7 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[Object, error] {
 func (s *S3) Ping(ctx context.Context) error {
 	ok, err := s.core.BucketExists(ctx, s.bucket)
 	if err != nil {
-		return fmt.Errorf("store: s3: ping bucket %q: %w", s.bucket, err)
+		return mapErr("ping bucket", s.bucket, err)
 	}
 	if !ok {
 		return fmt.Errorf("store: s3: bucket %q does not exist", s.bucket)

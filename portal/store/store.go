@@ -82,9 +82,16 @@ type Store interface {
 // MaxKeyLen bounds key length in bytes (S3 allows 1024).
 const MaxKeyLen = 1024
 
+// MaxSegmentLen bounds one segment of a key (between slashes) in bytes:
+// file systems allow 255 bytes a name, and the disk store adds a suffix.
+// Keys should not carry user text of unbounded length at all: keep a name
+// in the record and a short, bounded form (or an id) in the key.
+const MaxSegmentLen = 240
+
 // ValidateKey rejects keys that could escape a prefix or confuse a backend:
-// empty, too long, invalid UTF-8, absolute, with "..", "." or empty segments,
-// backslashes, or control characters.
+// empty, too long (or with a segment over MaxSegmentLen), invalid UTF-8,
+// absolute, with "..", "." or empty segments, backslashes, or control
+// characters.
 func ValidateKey(key string) error {
 	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrInvalidKey, key, why) }
 	switch {
@@ -110,6 +117,9 @@ func ValidateKey(key string) error {
 			return bad("empty path segment")
 		case ".", "..":
 			return bad("dot segment")
+		}
+		if len(seg) > MaxSegmentLen {
+			return bad(fmt.Sprintf("a segment longer than %d bytes", MaxSegmentLen))
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // summaryRunes bounds the summary of a story in the index.
@@ -117,7 +118,7 @@ func (s *Service) PointsSource() points.Source {
 		out := make([]points.Contribution, 0, len(ids))
 		for _, id := range ids {
 			st, err := s.Get(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
+			if record.Skip(err) {
 				continue
 			}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // like is the body of a like object.
@@ -143,7 +144,7 @@ func (s *Service) Comments(ctx context.Context, id string) ([]Comment, error) {
 		}
 		var c Comment
 		_, err := s.readJSON(ctx, obj.Key, &c)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
@@ -287,7 +288,7 @@ func (s *Service) Queue(ctx context.Context) ([]QueueItem, error) {
 		}
 		id := strings.TrimSuffix(strings.TrimPrefix(obj.Key, queuePrefix), ".json")
 		st, err := s.Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {

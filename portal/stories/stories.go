@@ -40,6 +40,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Kind is the index kind of stories (and the post kind in "my posts").
@@ -363,7 +364,7 @@ func (s *Service) Feed(ctx context.Context, tag string, offset, limit int) (Page
 			continue
 		}
 		st, err := s.Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {
@@ -455,24 +456,10 @@ func (s *Service) Delete(ctx context.Context, id, userID string) (*Story, error)
 	})
 }
 
-// readJSON reads a bounded JSON object and returns its ETag.
+// readJSON reads a bounded JSON object and returns its ETag; a corrupt
+// record wraps record.ErrCorrupt and is reported.
 func (s *Service) readJSON(ctx context.Context, key string, v any) (string, error) {
-	rc, obj, err := s.store.Get(ctx, key)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxRecordBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(b) > maxRecordBytes {
-		return "", fmt.Errorf("read %s: larger than %d bytes", key, maxRecordBytes)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return "", fmt.Errorf("decode %s: %w", key, err)
-	}
-	return obj.ETag, nil
+	return record.ReadReported(ctx, s.store, key, v, maxRecordBytes)
 }
 
 // putJSON writes v as JSON under key.

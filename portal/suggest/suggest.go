@@ -42,6 +42,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Status is where a suggestion stands.
@@ -350,7 +351,7 @@ func (s *Service) Boxes(ctx context.Context) ([]Box, error) {
 		}
 		var b Box
 		_, err := readJSON(ctx, s.st, obj.Key, &b)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {
@@ -511,7 +512,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Suggestion, error) {
 		}
 		var sg Suggestion
 		_, err := readJSON(ctx, s.st, obj.Key, &sg)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {
@@ -634,7 +635,7 @@ func (s *Service) Answers(ctx context.Context, boxID string) ([]Answer, error) {
 		}
 		var a Answer
 		_, err := readJSON(ctx, s.st, obj.Key, &a)
-		if errors.Is(err, store.ErrNotFound) {
+		if record.Skip(err) {
 			continue
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // AuthOptions are the identity dependencies of the HTTP layer. Every field
@@ -42,6 +44,14 @@ type AuthOptions struct {
 	WriteLimit *auth.Limiter
 	// LoginLimit throttles sign-in (/auth/start, /auth/callback), keyed "ip:<addr>".
 	LoginLimit *auth.Limiter
+	// AddrLimit throttles state-changing requests without a signed-in user
+	// (the anonymous suggestion routes, sign-out), keyed by address; nil
+	// means WriteLimit. Signed-in writes are limited per user only: behind
+	// an office NAT everyone shares one address.
+	AddrLimit *auth.Limiter
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the
+	// client address (see clientAddr).
+	TrustedProxies []netip.Prefix
 	// SessionMaxAge is the session cookie's Max-Age; it should equal
 	// auth.SessionOptions.Absolute. Zero means auth.DefaultAbsolute.
 	SessionMaxAge time.Duration
@@ -167,14 +177,54 @@ func setSession(c echo.Context, sess *auth.Session, token string) {
 	c.Set(tokenCtxKey, token)
 }
 
-// clientAddr is the address rate limits key on: the host of RemoteAddr.
-// X-Forwarded-For is deliberately not trusted here.
-func clientAddr(r *http.Request) string {
+// clientAddr is the address rate limits key on. It is the direct peer
+// (RemoteAddr), unless that peer is one of the configured trusted proxies
+// (JINNANG_TRUSTED_PROXIES: the load balancer): then it is the last address
+// in X-Forwarded-For that is not itself a trusted proxy, so the whole
+// company does not share the balancer's address. A client can write any
+// X-Forwarded-For it likes, which is why only a trusted peer's is read, and
+// only the part the proxies appended.
+func (s *server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trustedProxy(host) {
+		return host
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			hop := strings.TrimSpace(parts[j])
+			a, err := netip.ParseAddr(hop)
+			if err != nil {
+				return host // a malformed hop: trust nothing before it
+			}
+			if !s.trustedProxy(a.Unmap().String()) {
+				return a.Unmap().String()
+			}
+		}
 	}
 	return host
+}
+
+// trustedProxy reports whether addr is one of the trusted proxies.
+func (s *server) trustedProxy(addr string) bool {
+	if len(s.trusted) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // noSession reports whether a path never reads the session (probes and assets).
@@ -188,6 +238,14 @@ func noSession(p string) bool {
 func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		// Bad records read during the request are logged with s.log; on the
+		// anonymous routes they are not reported at all (no trace of a visit).
+		rctx := record.WithLogger(req.Context(), s.log)
+		if anonymousPath(req.URL.Path) {
+			rctx = record.Quiet(rctx)
+		}
+		req = req.WithContext(rctx)
+		c.SetRequest(req)
 		if noSession(req.URL.Path) {
 			return next(c)
 		}
@@ -314,17 +372,23 @@ func (s *server) guardWrites(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := s.crossOrigin.Check(req); err != nil {
 			return &Error{Status: http.StatusForbidden, Public: "error.csrf", Cause: err}
 		}
-		key := "ip:" + clientAddr(req)
-		if anonymousPath(req.URL.Path) {
-			key = s.anonLimitKey(req) // no address in memory or in a 429's log line
-		}
-		if err := s.limit(c, s.auth.WriteLimit, key); err != nil {
-			return err
-		}
 		if u := userOf(c); u != nil {
+			// Per person: an office behind one NAT address is many people.
 			if err := s.limit(c, s.auth.WriteLimit, "user:"+u.ID); err != nil {
 				return err
 			}
+			return next(c)
+		}
+		key := "ip:" + s.clientAddr(req)
+		if anonymousPath(req.URL.Path) {
+			key = s.anonLimitKey(req) // no address in memory or in a 429's log line
+		}
+		addrLimit := s.auth.AddrLimit
+		if addrLimit == nil {
+			addrLimit = s.auth.WriteLimit
+		}
+		if err := s.limit(c, addrLimit, key); err != nil {
+			return err
 		}
 		return next(c)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // deptFilesPerPage is how many files a department space lists per page.
@@ -136,6 +137,8 @@ func (s *server) departmentSpace(c echo.Context) (departmentView, error) {
 		case err == nil:
 			exists = true
 			v.Intro, v.HasQR = d.Intro, d.HasQR
+		case errors.Is(err, record.ErrCorrupt):
+			exists = true // reported; the page shows the packs and files without the intro
 		case !isNotFound(err):
 			return v, fmt.Errorf("department %q: %w", name, err)
 		}

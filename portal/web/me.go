@@ -10,6 +10,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 	"github.com/jinnang/jinnang/portal/stories"
 )
 
@@ -41,8 +42,8 @@ func (s *server) me(c echo.Context) error {
 	u := userOf(c)
 	prof, err := s.auth.Users.Get(ctx, u.ID)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		prof = &auth.Profile{ID: u.ID} // signed in before profiles existed
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, record.ErrCorrupt):
+		prof = &auth.Profile{ID: u.ID} // signed in before profiles existed, or unreadable (reported; rebuilt at the next sign-in)
 	case err != nil:
 		return fmt.Errorf("profile of %s: %w", u.ID, err)
 	}
@@ -89,7 +90,7 @@ func (s *server) setLang(c echo.Context) error {
 	ctx := c.Request().Context()
 	sess, token := sessionOf(c)
 	err := s.auth.Users.SetLang(ctx, sess.User.ID, string(l))
-	if errors.Is(err, store.ErrNotFound) { // no profile yet (a session from before profiles)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, record.ErrCorrupt) { // no profile yet (a session from before profiles), or a broken one: Touch rebuilds it
 		if _, err = s.auth.Users.Touch(ctx, sess.User); err == nil {
 			err = s.auth.Users.SetLang(ctx, sess.User.ID, string(l))
 		}

@@ -57,7 +57,7 @@ func (s *server) start(c echo.Context) error {
 // browser with the nonce cookie and sends the browser to the provider.
 func (s *server) beginSignIn(c echo.Context, next string) error {
 	req := c.Request()
-	if err := s.limit(c, s.auth.LoginLimit, "ip:"+clientAddr(req)); err != nil {
+	if err := s.limit(c, s.auth.LoginLimit, "ip:"+s.clientAddr(req)); err != nil {
 		return err
 	}
 	state, nonce, err := s.auth.States.New(c.Request().Context(), next)
@@ -105,7 +105,7 @@ func (s *server) devPick(c echo.Context) error {
 // refused the person, else 400 with "try again".
 func (s *server) callback(c echo.Context) error {
 	req := c.Request()
-	if err := s.limit(c, s.auth.LoginLimit, "ip:"+clientAddr(req)); err != nil {
+	if err := s.limit(c, s.auth.LoginLimit, "ip:"+s.clientAddr(req)); err != nil {
 		return err
 	}
 	ctx := req.Context()

@@ -379,6 +379,7 @@ func (s *server) createStory(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Public: "error.400", Cause: fmt.Errorf("story: %w", err)}
 	}
 	var photos []images.Result
+	photoLimits := s.photoLimits(c, storyRequestPixels)
 	status := http.StatusUnprocessableEntity
 	textTooLong := false
 	for {
@@ -421,7 +422,11 @@ func (s *server) createStory(c echo.Context) error {
 			v.Errors["images"] = mustT(l, "storyform.images.many", stories.MaxImages)
 			continue
 		}
-		res, err := images.Process(p, imageLimits())
+		res, err := images.Process(p, photoLimits)
+		if rerr := photoRefusal(c, err); rerr != nil {
+			s.drain(c)
+			return rerr
+		}
 		if err != nil {
 			v.Errors["images"], status = imageError(l, p.FileName(), err)
 			s.log.Info("story photo refused", slog.String("name", p.FileName()), slog.Any("err", err))
@@ -480,6 +485,8 @@ func imageError(l Lang, name string, err error) (string, int) {
 	switch {
 	case errors.Is(err, images.ErrTooLarge):
 		return mustT(l, "storyform.images.large", imageMaxBytes>>20) + " (" + name + ")", http.StatusRequestEntityTooLarge
+	case errors.Is(err, images.ErrBudget):
+		return mustT(l, "images.budget"), http.StatusRequestEntityTooLarge
 	case errors.Is(err, images.ErrDimensions):
 		return mustT(l, "storyform.images.dims", name), http.StatusUnprocessableEntity
 	case errors.Is(err, images.ErrPolyglot):

@@ -87,7 +87,7 @@ var requireSuggestHandler = requireRole(canHandleSuggestions)
 // limiter (in memory only) holds no address and a limit error logs none.
 func (s *server) anonLimitKey(r *http.Request) string {
 	m := hmac.New(sha256.New, s.anonKey)
-	m.Write([]byte(clientAddr(r)))
+	m.Write([]byte(s.clientAddr(r)))
 	return "anon:" + hex.EncodeToString(m.Sum(nil))[:32]
 }
 

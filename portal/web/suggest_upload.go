@@ -59,6 +59,7 @@ func (s *server) readSuggestForm(c echo.Context, b *suggest.Box) (*suggestForm, 
 	}
 	l := langOf(c)
 	f := &suggestForm{}
+	photoLimits := s.photoLimits(c, suggestRequestPixels)
 	files := 0 // non-empty file parts seen, for "image n" in messages
 	overMsg := mustT(l, "suggest.images.total", suggest.MaxImages, imageMaxBytes>>20)
 	for {
@@ -91,7 +92,11 @@ func (s *server) readSuggestForm(c echo.Context, b *suggest.Box) (*suggestForm, 
 			f.imgErr, f.imgStatus = mustT(l, "suggest.images.many", suggest.MaxImages), http.StatusUnprocessableEntity
 			continue
 		}
-		res, err := images.Process(p, imageLimits())
+		res, err := images.Process(p, photoLimits)
+		if rerr := photoRefusal(c, err); rerr != nil {
+			s.drain(c)
+			return nil, rerr
+		}
 		if overLimit(err) {
 			f.imgErr, f.imgStatus = overMsg, http.StatusRequestEntityTooLarge
 			break
@@ -160,6 +165,8 @@ func suggestImageError(l Lang, n int, err error) (string, int) {
 	switch {
 	case errors.Is(err, images.ErrTooLarge):
 		return mustT(l, "suggest.images.large", n, lim.MaxBytes>>20), http.StatusRequestEntityTooLarge
+	case errors.Is(err, images.ErrBudget):
+		return mustT(l, "images.budget"), http.StatusRequestEntityTooLarge
 	case errors.Is(err, images.ErrDimensions):
 		return mustT(l, "suggest.images.dims", n, lim.MaxSide, megapixels(l, lim.MaxPixels)), http.StatusUnprocessableEntity
 	case errors.Is(err, images.ErrPolyglot):

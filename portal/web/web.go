@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/markdown"
 )
 
@@ -75,6 +77,15 @@ type Options struct {
 	Stories Stories
 	// Points is the contributors' leaderboard and badges; nil turns them off.
 	Points Points
+	// BadRecords lists the records lists skipped as unreadable, for the
+	// admin health page; nil leaves that section out.
+	BadRecords BadRecords
+	// PhotoBudget bounds concurrent photo decodes; nil means two at once,
+	// each upload waiting up to 20 s for its turn.
+	PhotoBudget *images.Budget
+	// AnonPixelLimit is the per-address pixel rate of the anonymous routes,
+	// in megapixels; nil means 30 a minute, 100 at once.
+	AnonPixelLimit *auth.Limiter
 	// Editor is the pack editor, history, freshness and trash (the same
 	// service as Packs); nil makes packs read-only.
 	Editor PackEditor
@@ -130,13 +141,19 @@ type server struct {
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
 
-	editor     PackEditor // nil when packs are read-only
+	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
+	decodes    *images.Budget // bounds concurrent photo decodes
+	anonPixels *auth.Limiter  // per-address pixel rate of the anonymous routes
+
+	badRecords BadRecords     // nil: no bad-record section
+	health     []healthSource // the sections of /admin/health
+	notify     Notifier       // nil when notifications are off
+	wecomCB    WeComCallback  // nil when the callback is not configured
+	wecomAdmin WeComAdmin     // nil when WeCom is not configured
+	editor     PackEditor     // nil when packs are read-only
 	knowledge  KnowledgeOptions
-	paths      Paths         // nil when reading paths are off
-	people     Directory     // nil: no directory
-	notify     Notifier      // nil when notifications are off
-	wecomCB    WeComCallback // nil when the callback is not configured
-	wecomAdmin WeComAdmin    // nil when WeCom is not configured
+	paths      Paths     // nil when reading paths are off
+	people     Directory // nil: no directory
 
 	searchSvc Search // nil: /search searches packs only
 }
@@ -176,6 +193,10 @@ func New(opts Options) (*echo.Echo, error) {
 		polls:      opts.Polls,
 		stories:    opts.Stories,
 		points:     opts.Points,
+		badRecords: opts.BadRecords,
+		trusted:    opts.Auth.TrustedProxies,
+		decodes:    opts.PhotoBudget,
+		anonPixels: opts.AnonPixelLimit,
 		editor:     opts.Editor,
 		paths:      opts.Paths,
 		people:     opts.People,
@@ -187,6 +208,12 @@ func New(opts Options) (*echo.Echo, error) {
 		anonKey:    make([]byte, 32),
 	}
 	_, _ = rand.Read(s.anonKey) // crypto/rand.Read never returns an error
+	if s.decodes == nil {
+		s.decodes = newDecodeBudget()
+	}
+	if s.anonPixels == nil {
+		s.anonPixels = newAnonPixelLimit()
+	}
 	if s.reindexAll == nil {
 		s.reindexAll = func(ctx context.Context) (int, error) { return s.packs.Reindex(ctx, nil) }
 	}
@@ -240,7 +267,9 @@ func (s *server) routes(e *echo.Echo) {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableErrorHandler: true, // requestLog hands the error to handleError
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-				s.log.Error("panic", slog.String("path", c.Request().URL.Path), slog.Any("err", err), slog.String("stack", string(stack)))
+				if !anonymousPath(c.Request().URL.Path) { // handleError logs an incident id for those
+					s.log.Error("panic", slog.String("path", c.Request().URL.Path), slog.Any("err", err), slog.String("stack", string(stack)))
+				}
 				return fmt.Errorf("panic: %w", err)
 			},
 		}),
@@ -321,6 +350,7 @@ func (s *server) routes(e *echo.Echo) {
 	write("/me/lang", s.setLang)
 	get("/admin/audit", s.auditPage, requireAdmin)
 	write("/admin/reindex", s.reindex, requireAdmin)
+	s.healthRoutes(get)
 	s.storyRoutes(get, write, match)
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)
@@ -371,11 +401,13 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		status := c.Response().Status
-		if anonymousPath(req.URL.Path) && status < http.StatusInternalServerError {
-			return nil // anonymous routes: no line that could tie a visit to a time
+		if anonymousPath(req.URL.Path) {
+			return nil // anonymous routes: no line that could tie a visit to a time (handleError logs an incident id for a 5xx)
 		}
 		level := slog.LevelInfo
-		if status >= http.StatusInternalServerError {
+		if gone, _ := c.Get(clientGoneKey).(bool); gone {
+			status = statusClientClosed
+		} else if status >= http.StatusInternalServerError {
 			level = slog.LevelError
 		}
 		s.log.LogAttrs(req.Context(), level, "http request",

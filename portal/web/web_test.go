@@ -30,6 +30,7 @@ import (
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/search"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 var testNow = day(2025, 6, 1) // YearDay 152 → daily pick is packs[152%25] = invoice-tips
@@ -106,6 +107,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	ann := announce.New(st, fakeMarkdown, nil)
 	ann.UseIndex(ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	opts.Announcements = ann
+	opts.BadRecords = func(ctx context.Context, limit int) ([]record.Bad, error) { return record.BadRecords(ctx, st, limit) }
 	opts.Stories, opts.Points = newTestStories(st, ix)
 	opts.Suggest, opts.Polls = newTestSuggest(t, st)
 	opts.Editor, opts.Paths, opts.People = newTestKnowledge(t, st, ix)

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ type server struct {
 	cfg     store.S3Config
 	exited  chan struct{}
 	waitErr error
+	bin     string
+	dir     string
+	console string
 }
 
 // Start starts a MinIO server for this test on free loopback ports, with a
@@ -51,6 +55,68 @@ type server struct {
 // configuration of a fresh bucket on it (store.NewS3 creates the bucket).
 // The server is killed in t.Cleanup; if the test fails, its output is logged.
 func Start(t testing.TB) store.S3Config {
+	t.Helper()
+	return NewBucket(Run(t).Config())
+}
+
+// Server is a MinIO server a fault test can freeze, thaw, kill and restart.
+type Server struct {
+	t  testing.TB
+	mu sync.Mutex
+	s  *server
+}
+
+// Config is the server's address and credentials (without a bucket; take
+// one with NewBucket).
+func (s *Server) Config() store.S3Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.s.cfg
+}
+
+// Freeze stops the server process with SIGSTOP: connections stay open and
+// nothing answers, as with a hung disk or a paused VM.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw lets a frozen server go on (SIGCONT).
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("miniotest: signal %v: %v", sig, err)
+	}
+}
+
+// Kill ends the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.s.stop(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Restart starts the killed server again on the same data, address and
+// credentials, and waits until it is ready.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.s
+	ns, err := launch(old.bin, old.dir, old.cfg, old.console)
+	if err != nil {
+		s.t.Fatalf("miniotest: restart: %v", err)
+	}
+	s.s = ns
+}
+
+// Run starts a MinIO server for this test, like Start, and returns it for
+// fault injection. It is killed in t.Cleanup (thawed first if frozen).
+func Run(t testing.TB) *Server {
 	t.Helper()
 	bin, err := FindBinary()
 	if err != nil {
@@ -64,15 +130,20 @@ func Start(t testing.TB) store.S3Config {
 	if err != nil {
 		t.Fatalf("miniotest: %v", err)
 	}
+	srv := &Server{t: t, s: s}
 	t.Cleanup(func() {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		s := srv.s
 		if t.Failed() {
 			t.Logf("miniotest: minio server output:\n%s", s.out.String())
 		}
+		_ = s.cmd.Process.Signal(syscall.SIGCONT) // a frozen process must run to die cleanly
 		if err := s.stop(); err != nil {
 			t.Errorf("miniotest: %v", err)
 		}
 	})
-	return NewBucket(s.cfg)
+	return srv
 }
 
 // NewBucket returns cfg with a new, unused bucket name.
@@ -82,6 +153,11 @@ func NewBucket(cfg store.S3Config) store.S3Config {
 }
 
 func (s *server) stop() error {
+	select {
+	case <-s.exited:
+		return nil // already killed
+	default:
+	}
 	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("kill minio: %w", err)
 	}
@@ -125,16 +201,24 @@ func startServer(bin, dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return launch(bin, dir, store.S3Config{
+		Endpoint:  addr,
+		AccessKey: "test-" + randomHex(8),
+		SecretKey: randomHex(20),
+	}, console)
+}
+
+// launch runs the server on dir with cfg's address and credentials.
+func launch(bin, dir string, cfg store.S3Config, console string) (*server, error) {
 	s := &server{
-		out:    &syncBuffer{},
-		exited: make(chan struct{}),
-		cfg: store.S3Config{
-			Endpoint:  addr,
-			AccessKey: "test-" + randomHex(8),
-			SecretKey: randomHex(20),
-		},
+		out:     &syncBuffer{},
+		exited:  make(chan struct{}),
+		cfg:     cfg,
+		bin:     bin,
+		dir:     dir,
+		console: console,
 	}
-	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"), "--quiet", "--address", addr, "--console-address", console)
+	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"), "--quiet", "--address", cfg.Endpoint, "--console-address", console)
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.cfg.AccessKey,
 		"MINIO_ROOT_PASSWORD="+s.cfg.SecretKey,

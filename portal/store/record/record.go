@@ -20,7 +20,9 @@ var ErrCorrupt = errors.New("corrupt record")
 
 // Read decodes the JSON object under key into v and returns its ETag. At most
 // limit bytes are read: a corrupted or hostile object must not make a request
-// read megabytes. A missing key yields an error wrapping store.ErrNotFound.
+// read megabytes. A missing key yields an error wrapping store.ErrNotFound;
+// a corrupt record (ErrCorrupt) still returns its ETag, so that a repair can
+// replace exactly that version. Read does not report; ReadReported does.
 func Read(ctx context.Context, st store.Store, key string, v any, limit int64) (etag string, err error) {
 	rc, obj, err := st.Get(ctx, key)
 	if err != nil {
@@ -36,10 +38,10 @@ func Read(ctx context.Context, st store.Store, key string, v any, limit int64) (
 		return "", fmt.Errorf("read %s: %w", key, err)
 	}
 	if int64(len(b)) > limit {
-		return "", fmt.Errorf("read %s: %w: larger than %d bytes", key, ErrCorrupt, limit)
+		return obj.ETag, fmt.Errorf("read %s: %w: larger than %d bytes", key, ErrCorrupt, limit)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return "", fmt.Errorf("decode %s: %w: %w", key, ErrCorrupt, err)
+		return obj.ETag, fmt.Errorf("decode %s: %w: %w", key, ErrCorrupt, err)
 	}
 	return obj.ETag, nil
 }

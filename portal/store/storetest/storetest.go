@@ -465,7 +465,8 @@ func testConflictingConditions(t *testing.T, s store.Store) {
 
 // ---- validation ----
 
-var invalidKeys = []string{"../x", "/abs", "a/../b", "a\x00b", "a\nb", "", "a//b", "a/./b", "a\\b", "a/", "\xff"}
+var invalidKeys = []string{"../x", "/abs", "a/../b", "a\x00b", "a\nb", "", "a//b", "a/./b", "a\\b", "a/", "\xff",
+	"files/" + strings.Repeat("很长的文件名", 20) + ".pdf"} // a 360-byte segment
 
 func testInvalidKeys(t *testing.T, s store.Store) {
 	ctx := t.Context()
