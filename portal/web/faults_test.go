@@ -412,9 +412,12 @@ func TestSignInBehindBalancerIsPerClient(t *testing.T) {
 // Meilisearch down: its client wraps the dial error) gives 503 on the
 // pages that search, not 500.
 func TestSearchBackendDownIs503(t *testing.T) {
-	ts := newTestServer(t, nil)
-	ts.packs.searchErr = fmt.Errorf("meilisearch: search: %w", &url.Error{Op: "Post", URL: "http://meili:7700/multi-search",
+	down := fmt.Errorf("meilisearch: search: %w", &url.Error{Op: "Post", URL: "http://meili:7700/multi-search",
 		Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}})
+	ts := newTestServer(t, func(o *Options) {
+		o.Search = failingSearch{inner: o.Search, err: down} // /search asks one index for everything
+	})
+	ts.packs.searchErr = down
 	for _, p := range []string{"/search?q=报销", "/packs", "/"} {
 		if rec := do(ts, http.MethodGet, p, nil); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 			t.Errorf("GET %s with the index down: %d", p, rec.Code)
