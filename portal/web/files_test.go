@@ -249,7 +249,7 @@ func TestFileSearchAndShortcut(t *testing.T) {
 	mustContain(t, "library fragment", rec.Body.String(), `href="/files/`+id+`"`, "报销单", "共 1 个文件")
 	mustNotContain(t, "library fragment", rec.Body.String(), "<html", `id="fq"`)
 	page := do(ts, http.MethodGet, "/files", nil).Body.String()
-	mustContain(t, "library", page, `id="fq"`, `hx-get="/files"`, `hx-target="#results"`, "报销单", "按部门", `aria-current="page">资料</a>`)
+	mustContain(t, "library", page, `id="fq"`, `hx-get="/files"`, `hx-target="#results"`, "报销单", "按部门", `<a href="/search" aria-current="page">`)
 	mustNotContain(t, "employee's library", page, "/files/new")
 	if body := ts.send(tok, http.MethodGet, "/files?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8", nil, nil).Body.String(); !strings.Contains(body, `href="/files/new?dept=%E8%B4%A2%E5%8A%A1%E9%83%A8"`) {
 		t.Errorf("editor's library lacks the upload link")
