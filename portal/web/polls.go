@@ -14,6 +14,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/polls"
 )
 
@@ -153,7 +154,7 @@ func (s *server) createPoll(c echo.Context) error {
 		v.Chosen[d] = d
 		p.Departments = append(p.Departments, d)
 	}
-	for _, d := range strings.FieldsFunc(v.OtherDepts, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+	for _, d := range strings.FieldsFunc(v.OtherDepts, markdown.IsListSeparator) {
 		p.Departments = append(p.Departments, strings.TrimSpace(d))
 	}
 	l := v.Lang
