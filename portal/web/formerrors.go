@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/jinnang/jinnang/portal/polls"
+	"github.com/jinnang/jinnang/portal/stories"
 )
 
 // Form errors in the reader's language. Services return typed errors that
@@ -86,4 +87,17 @@ func pollFieldError(l Lang, err error, shown func(question int) int) (field stri
 		msg = mustT(l, "formerr.invalid")
 	}
 	return field, question, msg, true
+}
+
+// storyErrorText is what to tell the person about a story or comment that
+// breaks a limit, in the UI language only (not both, as the error string has).
+func storyErrorText(l Lang, err error) string {
+	var e *stories.InvalidError
+	if !errors.As(err, &e) {
+		return mustT(l, "formerr.invalid")
+	}
+	if l == LangEn {
+		return e.En
+	}
+	return e.Zh
 }

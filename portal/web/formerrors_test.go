@@ -62,3 +62,20 @@ func TestPollFormErrorsSpeakTheUILanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestStoryErrorsOneLanguage: a comment that breaks a limit is told in the UI
+// language only, not as the Chinese/English pair the error string carries.
+func TestStoryErrorsOneLanguage(t *testing.T) {
+	ts := newTestServer(t, nil)
+	st := ts.postStory(employee, "今天的团建")
+	page := "/stories/" + st.ID
+	csrf := ts.csrf(ts.token)
+	zh := ts.send(ts.token, http.MethodPost, page+"/comments", nil, url.Values{csrfField: {csrf}, "text": {"  "}})
+	if zh.Code != http.StatusUnprocessableEntity || !strings.Contains(zh.Body.String(), "评论不能为空") || strings.Contains(zh.Body.String(), "the comment is empty") {
+		t.Errorf("Chinese UI: %d, want only 评论不能为空", zh.Code)
+	}
+	en := ts.send(ts.token, http.MethodPost, page+"/comments", english, url.Values{csrfField: {csrf}, "text": {"  "}})
+	if en.Code != http.StatusUnprocessableEntity || !strings.Contains(en.Body.String(), "the comment is empty") || strings.Contains(en.Body.String(), "评论不能为空") {
+		t.Errorf("English UI: %d, want only the English message", en.Code)
+	}
+}
