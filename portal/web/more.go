@@ -51,7 +51,7 @@ type navLink struct {
 func (s *server) moreLinks(b base) []navLink {
 	u := b.User
 	out := []navLink{{URL: "/packs", Key: "nav.packs"}, {URL: "/departments", Key: "nav.departments"}, {URL: "/paths", Key: "paths.title"}}
-	if b.NotifyOn {
+	if b.NotifyOn && b.AnnounceOn {
 		out = append(out, navLink{URL: "/announcements", Key: "nav.announcements"}) // 消息 holds the tab
 	}
 	if s.polls != nil {
