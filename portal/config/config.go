@@ -24,6 +24,8 @@ const (
 	CmdServe   = "serve"
 	CmdImport  = "import"
 	CmdReindex = "reindex"
+	CmdBackup  = "backup"  // backup FILE: the whole store as one archive
+	CmdRestore = "restore" // restore FILE: into an empty store, then reindex
 )
 
 // Config is the whole configuration. Zero values are never used directly:
@@ -122,7 +124,7 @@ type Getenv func(string) string
 // Load parses args (without the program name) over defaults taken from the
 // environment, then validates. Flags may appear before or after the command:
 //
-//	jinnang [flags] [serve|import DIR|reindex] [flags]
+//	jinnang [flags] [serve|import DIR|reindex|backup FILE|restore FILE] [flags]
 func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	return load(args, &envReader{get: getenv}, stderr)
 }
@@ -132,7 +134,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("jinnang", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "用法 Usage: jinnang [flags] [serve | import DIR | reindex]\n\n")
+		fmt.Fprintf(stderr, "用法 Usage: jinnang [flags] [serve | import DIR | reindex | backup FILE | restore FILE]\n\n")
 		fmt.Fprintf(stderr, "Every flag can also be set as JINNANG_<NAME> (e.g. JINNANG_ADDR); secrets also as JINNANG_<NAME>_FILE.\n\n")
 		fs.PrintDefaults()
 	}
@@ -297,8 +299,18 @@ func (c Config) Validate() error {
 		} else if !fi.IsDir() {
 			bad("import %s: not a directory", c.Args[0])
 		}
+	case CmdBackup, CmdRestore:
+		if len(c.Args) != 1 {
+			bad("%s needs exactly one file: jinnang %s FILE", c.Command, c.Command)
+		} else if c.Command == CmdRestore {
+			if fi, err := os.Stat(c.Args[0]); err != nil {
+				bad("restore %s: %v", c.Args[0], unwrapPath(err))
+			} else if fi.IsDir() {
+				bad("restore %s: is a directory, not a backup file", c.Args[0])
+			}
+		}
 	default:
-		bad("unknown command %q (use serve, import DIR or reindex)", c.Command)
+		bad("unknown command %q (use serve, import DIR, reindex, backup FILE or restore FILE)", c.Command)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr %q is not host:port: %v", c.Addr, err)
