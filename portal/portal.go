@@ -321,6 +321,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
+		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken},
 		BadRecords: func(ctx context.Context, limit int) ([]record.Bad, error) {
 			return record.BadRecords(ctx, a.store, limit)
 		},

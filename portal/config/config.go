@@ -90,6 +90,9 @@ type Config struct {
 	HeaderGroups   string
 	TrustedProxies []netip.Prefix
 
+	// MetricsToken is the bearer token /metrics asks for; empty: no /metrics.
+	MetricsToken string
+
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
@@ -177,6 +180,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.HeaderName, "header-name", env.str("HEADER_NAME", "X-Forwarded-Name"), "header with the percent-encoded display name")
 	fs.StringVar(&c.HeaderGroups, "header-groups", env.str("HEADER_GROUPS", "X-Forwarded-Groups"), "header with comma-separated groups")
 	proxies := fs.String("trusted-proxies", env.str("TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of the reverse proxies (load balancers) whose X-Forwarded-For gives the client address, and that may set the user header (auth header)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env.secret("METRICS_TOKEN"), "bearer token Prometheus sends to scrape /metrics (or JINNANG_METRICS_TOKEN_FILE); empty: /metrics answers 404")
 	fs.StringVar(&c.LogLevel, "log-level", env.str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", env.str("LOG_FORMAT", "text"), "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("SHUTDOWN_TIMEOUT", 15*time.Second), "graceful shutdown limit")
