@@ -239,3 +239,38 @@ func TestRestoreRefusesManifestMismatch(t *testing.T) {
 		t.Fatalf("tampered object: %v, want a sha256 mismatch", err)
 	}
 }
+
+// BenchmarkBackupRestore backs up and restores a disk store with 200 small
+// records and one 6 MiB binary (random, so zstd cannot shrink it).
+func BenchmarkBackupRestore(b *testing.B) {
+	ctx := context.Background()
+	src, err := store.NewDisk(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	objs := sample()
+	for i := range 200 {
+		objs = append(objs, object{key: "packs/p" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "/" + string(rune('0'+i%10)) + "/r" + string(rune('a'+i/26)) + ".json", contentType: "application/json", body: bytes.Repeat([]byte(`{"title":"锦囊","body":"每一步怎么操作"}`), 20)})
+	}
+	for _, o := range objs {
+		if _, err := src.Put(ctx, o.key, bytes.NewReader(o.body), store.PutOptions{ContentType: o.contentType, Size: int64(len(o.body))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	file := filepath.Join(b.TempDir(), "b.tar.zst")
+	b.ResetTimer()
+	for b.Loop() {
+		st, err := BackupFile(ctx, src, file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(st.Bytes)
+		dst, err := store.NewDisk(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := RestoreFile(ctx, dst, file); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
