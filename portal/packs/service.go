@@ -264,7 +264,7 @@ type Progress func(done, total int)
 // importBatch is how many imported packs go to the index in one write: each
 // write makes a segment that bleve later merges, so fewer, larger writes
 // merge less.
-var importBatch = 500 // a variable so a test can make several batches of a few hundred packs
+var importBatch = 250 // a variable so a test can make several batches of a few hundred packs
 
 // importWorkers is how many files ImportFS parses and writes to the store at
 // once: twice the CPUs, because a store write mostly waits for the disk's
