@@ -75,6 +75,16 @@ func runWith(ctx context.Context, cfg config.Config, tree Files, stderr io.Write
 			return err
 		}
 	}
+	switch cfg.Command {
+	case config.CmdBackup:
+		return backupCmd(ctx, cfg, log, start)
+	case config.CmdRestore:
+		// Restore writes the raw store before anything opens it (open may
+		// create records), then reindexes through the usual path below.
+		if err := restoreCmd(ctx, cfg, log, start); err != nil {
+			return err
+		}
+	}
 	app, err := open(ctx, cfg, log, ro.storeMW)
 	if err != nil {
 		return err
@@ -88,7 +98,7 @@ func runWith(ctx context.Context, cfg config.Config, tree Files, stderr io.Write
 		n, err := app.packs.ImportFS(ctx, os.DirFS(dir), ".", barProgress(bar))
 		log.Info("import finished", "dir", dir, "packs", n, "took", time.Since(start).Round(time.Millisecond))
 		return err
-	case config.CmdReindex:
+	case config.CmdReindex, config.CmdRestore:
 		n, err := app.reindex(ctx, func(what string) packs.Progress {
 			return barProgress(newBar(stderr, "重建索引 reindexing "+what))
 		})
@@ -129,17 +139,8 @@ type app struct {
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
 	a := &app{log: log}
 	var err error
-	switch cfg.StoreBackend() {
-	case "s3":
-		a.store, err = store.NewS3(ctx, store.S3Config{
-			Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey,
-			Bucket: cfg.S3Bucket, Region: cfg.S3Region, UseTLS: cfg.S3TLS,
-		})
-	default:
-		a.store, err = store.NewDisk(filepath.Join(cfg.DataDir, "store"))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s store: %w", cfg.StoreBackend(), err)
+	if a.store, err = openStore(ctx, cfg); err != nil {
+		return nil, err
 	}
 	// Every store and index call gets a deadline, so a frozen backend gives
 	// 503s instead of hung pages.
@@ -320,6 +321,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
+		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken},
 		BadRecords: func(ctx context.Context, limit int) ([]record.Bad, error) {
 			return record.BadRecords(ctx, a.store, limit)
 		},
@@ -429,6 +431,9 @@ func newBar(w io.Writer, desc string) *progressbar.ProgressBar {
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
+		// No spinner goroutine: progressbar's ticker reads the bar's state
+		// without its lock (a data race under -race).
+		progressbar.OptionSetSpinnerChangeInterval(0),
 		// Not cleared when finished: the last frame a log keeps is then
 		// n/n, not the one before it.
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),

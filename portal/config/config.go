@@ -24,6 +24,8 @@ const (
 	CmdServe   = "serve"
 	CmdImport  = "import"
 	CmdReindex = "reindex"
+	CmdBackup  = "backup"  // backup FILE: the whole store as one archive
+	CmdRestore = "restore" // restore FILE: into an empty store, then reindex
 )
 
 // Config is the whole configuration. Zero values are never used directly:
@@ -88,6 +90,9 @@ type Config struct {
 	HeaderGroups   string
 	TrustedProxies []netip.Prefix
 
+	// MetricsToken is the bearer token /metrics asks for; empty: no /metrics.
+	MetricsToken string
+
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
@@ -122,7 +127,7 @@ type Getenv func(string) string
 // Load parses args (without the program name) over defaults taken from the
 // environment, then validates. Flags may appear before or after the command:
 //
-//	jinnang [flags] [serve|import DIR|reindex] [flags]
+//	jinnang [flags] [serve|import DIR|reindex|backup FILE|restore FILE] [flags]
 func Load(args []string, getenv Getenv, stderr io.Writer) (Config, error) {
 	return load(args, &envReader{get: getenv}, stderr)
 }
@@ -132,7 +137,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("jinnang", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "用法 Usage: jinnang [flags] [serve | import DIR | reindex]\n\n")
+		fmt.Fprintf(stderr, "用法 Usage: jinnang [flags] [serve | import DIR | reindex | backup FILE | restore FILE]\n\n")
 		fmt.Fprintf(stderr, "Every flag can also be set as JINNANG_<NAME> (e.g. JINNANG_ADDR); secrets also as JINNANG_<NAME>_FILE.\n\n")
 		fs.PrintDefaults()
 	}
@@ -175,6 +180,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.HeaderName, "header-name", env.str("HEADER_NAME", "X-Forwarded-Name"), "header with the percent-encoded display name")
 	fs.StringVar(&c.HeaderGroups, "header-groups", env.str("HEADER_GROUPS", "X-Forwarded-Groups"), "header with comma-separated groups")
 	proxies := fs.String("trusted-proxies", env.str("TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of the reverse proxies (load balancers) whose X-Forwarded-For gives the client address, and that may set the user header (auth header)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env.secret("METRICS_TOKEN"), "bearer token Prometheus sends to scrape /metrics (or JINNANG_METRICS_TOKEN_FILE); empty: /metrics answers 404")
 	fs.StringVar(&c.LogLevel, "log-level", env.str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", env.str("LOG_FORMAT", "text"), "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("SHUTDOWN_TIMEOUT", 15*time.Second), "graceful shutdown limit")
@@ -297,8 +303,18 @@ func (c Config) Validate() error {
 		} else if !fi.IsDir() {
 			bad("import %s: not a directory", c.Args[0])
 		}
+	case CmdBackup, CmdRestore:
+		if len(c.Args) != 1 {
+			bad("%s needs exactly one file: jinnang %s FILE", c.Command, c.Command)
+		} else if c.Command == CmdRestore {
+			if fi, err := os.Stat(c.Args[0]); err != nil {
+				bad("restore %s: %v", c.Args[0], unwrapPath(err))
+			} else if fi.IsDir() {
+				bad("restore %s: is a directory, not a backup file", c.Args[0])
+			}
+		}
 	default:
-		bad("unknown command %q (use serve, import DIR or reindex)", c.Command)
+		bad("unknown command %q (use serve, import DIR, reindex, backup FILE or restore FILE)", c.Command)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr %q is not host:port: %v", c.Addr, err)

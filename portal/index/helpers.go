@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // HitPre and HitPost are private-use code points that backends ask their
@@ -193,13 +196,43 @@ func Prune(ctx context.Context, ix Index, kind string, live map[string]bool) err
 }
 
 // rebuildBatch is how many documents Rebuild sends to the index at a time.
-const rebuildBatch = 100
+const rebuildBatch = 250
+
+type loaded struct {
+	doc Doc
+	ok  bool
+	err error
+}
+
+// loadAll loads ids on GOMAXPROCS goroutines (reading the store and parsing
+// are most of a rebuild), each result in its id's place.
+func loadAll(ctx context.Context, ids []string, load func(ctx context.Context, id string) (Doc, bool, error)) []loaded {
+	out := make([]loaded, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) {
+					return
+				}
+				out[i].doc, out[i].ok, out[i].err = load(ctx, ids[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
 
 // Rebuild brings the documents of one kind in line with the store: ids are
 // the records the store holds, docID names each one's document, and load
 // returns it (ok false: the record exists but must not be searchable, such as
-// a hidden story). Documents are upserted in batches; then documents of kind
-// that loaded as not-ok, or whose record is gone, are deleted. A record that
+// a hidden story); it is called from GOMAXPROCS goroutines at once.
+// Documents are upserted in batches; then documents of kind that loaded as
+// not-ok, or whose record is gone, are deleted. A record that
 // fails to load keeps its current entry, and its error is returned (joined)
 // once the others are done. It returns how many documents it indexed.
 // progress counts a record once its batch is in the index, so the last
@@ -222,26 +255,29 @@ func Rebuild(ctx context.Context, ix Index, kind string, ids []string, docID fun
 		return nil
 	}
 	n := 0
-	for i, id := range ids {
+	for start := 0; start < len(ids); start += rebuildBatch {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		doc, ok, err := load(ctx, id)
-		switch {
-		case err != nil:
-			errs = append(errs, err)
-			live[docID(id)] = true // keep the entry we have
-		case ok:
-			live[docID(id)] = true
-			batch = append(batch, doc)
-			n++
+		chunk := ids[start:min(start+rebuildBatch, len(ids))]
+		for i, l := range loadAll(ctx, chunk, load) {
+			id := chunk[i]
+			switch {
+			case l.err != nil:
+				errs = append(errs, l.err)
+				live[docID(id)] = true // keep the entry we have
+			case l.ok:
+				live[docID(id)] = true
+				batch = append(batch, l.doc)
+				n++
+			}
 		}
-		if len(batch) == rebuildBatch {
+		if start+len(chunk) < len(ids) {
 			if err := flush(); err != nil {
 				return 0, err
 			}
 			if progress != nil {
-				progress(i+1, len(ids))
+				progress(start+len(chunk), len(ids))
 			}
 		}
 	}

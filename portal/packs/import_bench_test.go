@@ -1,6 +1,7 @@
 package packs
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/internal/gen"
 	"github.com/jinnang/jinnang/portal/markdown"
@@ -55,3 +57,44 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
 	}
 }
+
+// BenchmarkReindex rebuilds the index of half of gen.CorpusSize packs from a
+// disk store (as `jinnang reindex` does) and reports packs per second.
+func BenchmarkReindex(b *testing.B) {
+	n := gen.CorpusSize(gen.DefaultCorpusSize) / 2
+	fsys := fstest.MapFS{}
+	for _, p := range gen.Corpus(2, n) {
+		fsys[p.Slug+".md"] = &fstest.MapFile{Data: p.Markdown()}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := b.TempDir()
+	st, err := store.NewDisk(filepath.Join(dir, "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got, err := New(st, noIndex{}, markdown.New(), log).ImportFS(b.Context(), fsys, ".", nil); err != nil || got != n {
+		b.Fatalf("ImportFS: %d of %d, %v", got, n, err)
+	}
+	var took time.Duration
+	for b.Loop() {
+		ix, err := bleveindex.Open(filepath.Join(b.TempDir(), "index.bleve"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		got, err := New(st, ix, markdown.New(), log).Reindex(b.Context(), nil)
+		took += time.Since(start)
+		if err != nil || got != n {
+			b.Fatalf("Reindex: %d of %d, %v", got, n, err)
+		}
+		if err := ix.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/took.Seconds(), "packs/s")
+}
+
+// noIndex takes writes and finds nothing (to fill a store fast).
+type noIndex struct{ index.Index }
+
+func (noIndex) Upsert(context.Context, ...index.Doc) error { return nil }

@@ -261,8 +261,15 @@ func (s *Service) load(ctx context.Context, key string) (markdown.Document, erro
 // Progress is told how far a long operation has come.
 type Progress func(done, total int)
 
-// importBatch is how many imported packs go to the index in one write.
-const importBatch = 200
+// importBatch is how many imported packs go to the index in one write: each
+// write makes a segment that bleve later merges, so fewer, larger writes
+// merge less.
+var importBatch = 250 // a variable so a test can make several batches of a few hundred packs
+
+// importWorkers is how many files ImportFS parses and writes to the store at
+// once: twice the CPUs, because a store write mostly waits for the disk's
+// fsync, bounded so a large machine does not open hundreds of files.
+func importWorkers() int { return max(2, min(2*runtime.GOMAXPROCS(0), 16)) }
 
 // ImportFS saves every *.md file under dir in fsys as a pack named after the
 // file. Files are parsed and written to the store in parallel and indexed
@@ -293,7 +300,7 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 	jobs := make(chan string)
 	results := make(chan parsed)
 	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), 8)) {
+	for range importWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -318,40 +325,65 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 		close(results)
 	}()
 
-	var errs []error
-	saved, done := 0, 0
-	batch := make([]index.Doc, 0, importBatch)
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if err := s.index.Upsert(ctx, batch...); err != nil {
-			s.log.Warn("index write failed; queued in outbox", "packs", len(batch), "err", err)
-			for _, d := range batch {
-				if oerr := s.outbox.Add(ctx, strings.TrimPrefix(d.ID, Kind+"_")); oerr != nil {
-					errs = append(errs, fmt.Errorf("index pack %s: %w (and outbox: %v)", d.ID, err, oerr))
+	// The index writes run on their own goroutine, one batch at a time,
+	// while the workers go on parsing and storing the next batch (at most
+	// one more batch waits, which bounds memory).
+	type indexBatch struct {
+		docs   []index.Doc
+		failed int // files in this stretch that did not import
+	}
+	batches := make(chan indexBatch, 1)
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	addErr := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	indexed := make(chan struct{})
+	done := 0 // read after indexed closes
+	go func() {
+		defer close(indexed)
+		for b := range batches {
+			if len(b.docs) > 0 {
+				if err := s.index.Upsert(ctx, b.docs...); err != nil {
+					s.log.Warn("index write failed; queued in outbox", "packs", len(b.docs), "err", err)
+					for _, d := range b.docs {
+						if oerr := s.outbox.Add(ctx, strings.TrimPrefix(d.ID, Kind+"_")); oerr != nil {
+							addErr(fmt.Errorf("index pack %s: %w (and outbox: %v)", d.ID, err, oerr))
+						}
+					}
 				}
 			}
+			done += len(b.docs) + b.failed
+			if progress != nil && (len(b.docs) > 0 || b.failed > 0) {
+				progress(done, len(files))
+			}
 		}
-		done += len(batch)
-		batch = batch[:0]
-		if progress != nil {
-			progress(done, len(files))
-		}
+	}()
+	saved := 0
+	batch := indexBatch{docs: make([]index.Doc, 0, importBatch)}
+	flush := func() {
+		batches <- batch
+		batch = indexBatch{docs: make([]index.Doc, 0, importBatch)}
 	}
 	for r := range results {
 		if r.err != nil {
-			errs = append(errs, r.err)
-			done++
+			addErr(r.err)
+			batch.failed++
 			continue
 		}
 		saved++
-		batch = append(batch, ToDoc(r.slug, r.doc))
-		if len(batch) == importBatch {
+		batch.docs = append(batch.docs, ToDoc(r.slug, r.doc))
+		if len(batch.docs) == importBatch {
 			flush()
 		}
 	}
 	flush()
+	close(batches)
+	<-indexed
 	if err := ctx.Err(); err != nil {
 		return saved, err
 	}

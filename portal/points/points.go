@@ -81,6 +81,10 @@ type Service struct {
 	sources []Source
 	cached  []Contribution
 	at      time.Time
+	gen     int           // bumped by Invalidate and AddSource
+	running chan struct{} // closed when the recompute in flight ends; nil if none
+	result  []Contribution
+	err     error
 }
 
 // New returns a Service with the given weights (nil: DefaultWeights), clock
@@ -101,6 +105,7 @@ func (s *Service) AddSource(src Source) {
 	defer s.mu.Unlock()
 	s.sources = append(s.sources, src)
 	s.at = time.Time{}
+	s.gen++
 }
 
 // Invalidate drops the cache, so the next board is computed afresh.
@@ -108,19 +113,43 @@ func (s *Service) Invalidate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.at = time.Time{}
+	s.gen++
 }
 
-// contributions returns every contribution, from the cache when it is fresh.
+// contributions returns every contribution, from the cache when it is
+// fresh. One recompute runs at a time (single flight): requests that find
+// the cache expired while it runs wait for its result instead of starting
+// their own, and the mutex is not held while the sources read the store.
+// The cache time is taken when the recompute ends, so a recompute longer
+// than CacheFor still leaves a fresh cache behind.
 func (s *Service) contributions(ctx context.Context) ([]Contribution, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	if !s.at.IsZero() && now.Sub(s.at) < CacheFor && now.Sub(s.at) >= 0 {
-		return s.cached, nil
+		all := s.cached
+		s.mu.Unlock()
+		return all, nil
 	}
+	if done := s.running; done != nil {
+		s.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.mu.Lock()
+		all, err := s.result, s.err
+		s.mu.Unlock()
+		return all, err
+	}
+	done := make(chan struct{})
+	s.running = done
+	sources, gen := slices.Clone(s.sources), s.gen
+	s.mu.Unlock()
+
 	var all []Contribution
 	var errs []error
-	for _, src := range s.sources {
+	for _, src := range sources {
 		cs, err := src(ctx)
 		if err != nil {
 			errs = append(errs, err)
@@ -128,11 +157,19 @@ func (s *Service) contributions(ctx context.Context) ([]Contribution, error) {
 		}
 		all = append(all, cs...)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("points: %w", err)
+	err := errors.Join(errs...)
+	if err != nil {
+		err, all = fmt.Errorf("points: %w", err), nil
 	}
-	s.cached, s.at = all, now
-	return all, nil
+
+	s.mu.Lock()
+	s.result, s.err, s.running = all, err, nil
+	if err == nil && gen == s.gen {
+		s.cached, s.at = all, s.now()
+	}
+	s.mu.Unlock()
+	close(done)
+	return all, err
 }
 
 // monthStart is the first instant of t's month in UTC.
@@ -147,6 +184,11 @@ func (s *Service) Board(ctx context.Context, month time.Time) (*Board, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.board(all, month), nil
+}
+
+// board ranks the contributions of the month that contains month.
+func (s *Service) board(all []Contribution, month time.Time) *Board {
 	from := monthStart(month)
 	to := from.AddDate(0, 1, 0)
 	byUser := map[string]*Entry{}
@@ -185,7 +227,7 @@ func (s *Service) Board(ctx context.Context, month time.Time) (*Board, error) {
 	if len(b.Entries) > MaxEntries {
 		b.Entries = b.Entries[:MaxEntries]
 	}
-	return b, nil
+	return b
 }
 
 // Badges returns userID's badges, in a fixed order.
@@ -212,10 +254,7 @@ func (s *Service) Badges(ctx context.Context, userID string) ([]string, error) {
 	if counts[KindStory] >= StoriesBadge {
 		badges = append(badges, BadgeStories)
 	}
-	b, err := s.Board(ctx, s.now())
-	if err != nil {
-		return nil, err
-	}
+	b := s.board(all, s.now()) // the same contributions: computed once per view
 	for _, e := range b.Entries {
 		if e.Rank <= StarTop && e.UserID == userID && e.Points > 0 {
 			badges = append(badges, BadgeStar)

@@ -14,6 +14,7 @@
 //
 //	polls/<id>/poll.json          the poll
 //	polls/<id>/votes/<hash>.json  one vote
+//	polls/<id>/tally.json         the counts of the votes (derived; see tally)
 package polls
 
 import (
@@ -312,6 +313,9 @@ func (s *Service) Create(ctx context.Context, p Poll) (*Poll, error) {
 		if err != nil {
 			return nil, fmt.Errorf("polls: create: %w", err)
 		}
+		// An empty tally, which each vote updates; if this write fails the
+		// first Results builds it from the votes.
+		_, _ = writeJSON(ctx, s.st, tallyKey(p.ID), &tally{}, store.PutOptions{IfNoneMatch: true})
 		return &p, nil
 	}
 	return nil, fmt.Errorf("polls: create: %d ID collisions in a row", updateAttempts)
@@ -439,6 +443,7 @@ func (s *Service) Vote(ctx context.Context, p *Poll, u auth.User, answers []Answ
 	if err != nil {
 		return fmt.Errorf("polls: vote on %s: %w", p.ID, err)
 	}
+	s.countVote(ctx, p, &v)
 	return nil
 }
 
@@ -455,6 +460,9 @@ type QuestionResult struct {
 	Counts   []int        // per option (choice questions)
 	Texts    []TextAnswer // text questions, sorted by text
 	Answered int          // votes that answered it
+	// TextsOmitted is how many text answers the tally does not keep
+	// (beyond MaxTallyTexts).
+	TextsOmitted int
 }
 
 // DeptCount is a department's member, vote and missing-vote counts.
@@ -472,57 +480,37 @@ type Results struct {
 	Depts     []DeptCount // the audience's departments, sorted by name
 }
 
-// Results tallies every vote of p. In anonymous mode text answers carry no
-// names (the votes hold none).
+// Results is the tally of p from its tally record (one read), rebuilt
+// from the votes when the record is missing. In anonymous mode text
+// answers carry no names (the votes hold none).
 func (s *Service) Results(ctx context.Context, p *Poll) (*Results, error) {
-	r := &Results{Questions: make([]QuestionResult, len(p.Questions))}
+	var t tally
+	_, err := readJSON(ctx, s.st, tallyKey(p.ID), &t)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, record.ErrCorrupt):
+		rebuilt, rerr := s.countVotes(ctx, p)
+		if rerr != nil {
+			return nil, rerr
+		}
+		t = *rebuilt
+		// Create-once: a concurrent vote's update or another rebuild may win.
+		if _, werr := writeJSON(ctx, s.st, tallyKey(p.ID), &t, store.PutOptions{IfNoneMatch: true}); werr != nil && !errors.Is(werr, store.ErrPrecondition) {
+			return nil, fmt.Errorf("polls: tally of %s: %w", p.ID, werr)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("polls: tally of %s: %w", p.ID, err)
+	}
+	return s.results(ctx, p, &t)
+}
+
+// results turns a tally into Results with the department counts.
+func (s *Service) results(ctx context.Context, p *Poll, t *tally) (*Results, error) {
+	t.fit(p)
+	r := &Results{Votes: t.Votes, Questions: make([]QuestionResult, len(p.Questions))}
 	for i, q := range p.Questions {
-		r.Questions[i] = QuestionResult{Question: q, Counts: make([]int, len(q.Options))}
+		r.Questions[i] = QuestionResult{Question: q, Counts: t.Counts[i], Texts: t.Texts[i], TextsOmitted: t.Omitted[i], Answered: t.Answered[i]}
 	}
-	byDept := map[string]int{}
-	for obj, err := range s.st.List(ctx, votesPrefix(p.ID)) {
-		if err != nil {
-			return nil, fmt.Errorf("polls: results of %s: %w", p.ID, err)
-		}
-		var v Vote
-		_, err := readJSON(ctx, s.st, obj.Key, &v)
-		if record.Skip(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("polls: results of %s: %w", p.ID, err)
-		}
-		r.Votes++
-		byDept[v.Department]++
-		for i, a := range v.Answers {
-			if i >= len(r.Questions) {
-				break
-			}
-			qr := &r.Questions[i]
-			switch {
-			case qr.Question.Kind == Text && a.Text != "":
-				ta := TextAnswer{Text: a.Text}
-				if p.Mode == Named {
-					ta.Name = cmp.Or(v.Name, v.User)
-				}
-				qr.Texts = append(qr.Texts, ta)
-				qr.Answered++
-			case len(a.Choices) > 0:
-				for _, c := range a.Choices {
-					if c >= 0 && c < len(qr.Counts) {
-						qr.Counts[c]++
-					}
-				}
-				qr.Answered++
-			}
-		}
-	}
-	for i := range r.Questions {
-		// Sorted by text, so the order says nothing about who voted when.
-		slices.SortFunc(r.Questions[i].Texts, func(a, b TextAnswer) int {
-			return cmp.Or(strings.Compare(a.Text, b.Text), strings.Compare(a.Name, b.Name))
-		})
-	}
+	byDept := t.ByDept
 	if s.members != nil {
 		members, err := s.members(ctx)
 		if err != nil {

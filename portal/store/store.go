@@ -74,6 +74,7 @@ type Store interface {
 	// Stat returns metadata without the body.
 	Stat(ctx context.Context, key string) (Object, error)
 	// List yields the objects whose keys start with prefix, in lexical key order.
+	// An entry's ContentType may be empty (S3 lists without metadata); Stat has it.
 	List(ctx context.Context, prefix string) iter.Seq2[Object, error]
 	// Ping checks that the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

@@ -21,6 +21,7 @@ import (
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/metrics"
 )
 
 const (
@@ -39,6 +40,8 @@ type Options struct {
 	Packs Packs
 	// Ready names the dependencies /readyz pings.
 	Ready map[string]Checker
+	// Metrics configures /metrics (metrics.go).
+	Metrics MetricsOptions
 	// Templates holds layout.html, the page files and partials/ (required).
 	Templates fs.FS
 	// Assets holds CSS, vendored htmx and icons (required).
@@ -112,14 +115,16 @@ type Options struct {
 
 // server holds the handlers' dependencies.
 type server struct {
-	packs     Packs
-	ready     map[string]Checker
-	templates fs.FS
-	assetsFS  fs.FS
-	log       *slog.Logger
-	dev       bool
-	now       func() time.Time
-	loaded    *ui // nil in dev-reload mode
+	metrics      *metrics.Metrics // request counters (metrics.go)
+	metricsToken string
+	packs        Packs
+	ready        map[string]Checker
+	templates    fs.FS
+	assetsFS     fs.FS
+	log          *slog.Logger
+	dev          bool
+	now          func() time.Time
+	loaded       *ui // nil in dev-reload mode
 
 	auth          AuthOptions
 	sessionMaxAge time.Duration
@@ -171,13 +176,15 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	s := &server{
-		packs:     opts.Packs,
-		ready:     opts.Ready,
-		templates: opts.Templates,
-		assetsFS:  opts.Assets,
-		log:       opts.Logger,
-		dev:       opts.DevReload,
-		now:       opts.Now,
+		metrics:      metrics.New(),
+		metricsToken: opts.Metrics.Token,
+		packs:        opts.Packs,
+		ready:        opts.Ready,
+		templates:    opts.Templates,
+		assetsFS:     opts.Assets,
+		log:          opts.Logger,
+		dev:          opts.DevReload,
+		now:          opts.Now,
 
 		auth:          opts.Auth,
 		sessionMaxAge: opts.Auth.SessionMaxAge,
@@ -262,6 +269,7 @@ func (s *server) ui() (*ui, error) {
 // routes registers every middleware and route of the portal.
 func (s *server) routes(e *echo.Echo) {
 	e.Use(
+		s.metricsMiddleware,
 		securityHeaders,
 		s.requestLog,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -297,6 +305,7 @@ func (s *server) routes(e *echo.Echo) {
 	post := []string{http.MethodPost}
 	match(getHead, "/healthz", s.healthz)
 	match(getHead, "/readyz", s.readyz)
+	match(getHead, "/metrics", s.serveMetrics)
 	match(getHead, "/assets/*", s.serveAsset)
 	match(getHead, loginPath, s.loginPage)
 	match(getHead, "/auth/start", s.start)

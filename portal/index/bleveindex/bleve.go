@@ -17,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -280,16 +282,18 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bleveindex: upsert: %w", err)
 	}
-	b := x.idx.NewBatch()
 	for _, d := range docs {
 		if err := index.CheckID(d.ID); err != nil {
 			return fmt.Errorf("bleveindex: upsert: %w", err)
 		}
-		doc, err := document(d)
-		if err != nil {
-			return err
-		}
-		if err := b.Index(d.ID, doc); err != nil {
+	}
+	fields, err := documents(docs)
+	if err != nil {
+		return err
+	}
+	b := x.idx.NewBatch()
+	for i, d := range docs {
+		if err := b.Index(d.ID, fields[i]); err != nil {
 			return fmt.Errorf("bleveindex: upsert %s: %w", d.ID, err)
 		}
 	}
@@ -297,6 +301,49 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 		return fmt.Errorf("bleveindex: upsert batch of %d: %w", len(docs), err)
 	}
 	return nil
+}
+
+// parallelDocs is the batch size from which Upsert segments documents on
+// several goroutines (an editor's one-pack save stays on the caller's).
+const parallelDocs = 16
+
+// documents is document of each of docs, in order. Segmenting the text is
+// most of an import's indexing time, so a large batch is spread over
+// GOMAXPROCS goroutines.
+func documents(docs []index.Doc) ([]map[string]interface{}, error) {
+	out := make([]map[string]interface{}, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs)/parallelDocs)
+	if workers <= 1 {
+		for i, d := range docs {
+			doc, err := document(d)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = doc
+		}
+		return out, nil
+	}
+	errs := make([]error, len(docs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(docs) {
+					return
+				}
+				out[i], errs[i] = document(docs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Delete removes the documents with the given IDs; unknown IDs are ignored.

@@ -1,0 +1,3 @@
+// Package deploy holds the deployment files (Dockerfile, compose.yaml,
+// nginx.conf, jinnang.service) and the test that validates them.
+package deploy
