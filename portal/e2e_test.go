@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/jinnang/jinnang/portal/config"
@@ -252,5 +254,48 @@ func TestBrowserSearchOnPhone(t *testing.T) {
 	}
 	if title == "" || !strings.Contains(article, word) {
 		t.Errorf("opened pack %q does not contain %q", title, word)
+	}
+}
+
+// TestBrowserNoOverflowAt390: the admin's everyday pages fit a 390 px phone
+// (no sideways scrolling of the page itself), in light and dark mode, and the
+// tab bar sits at the bottom of the screen.
+func TestBrowserNoOverflowAt390(t *testing.T) {
+	base := startPortal(t)
+	ctx := browsertest.New(t, 120*time.Second, chromedp.UserAgent(browsertest.WeChatUA))
+	var loginURL string
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile),
+		browserSignIn(base, "zhangwei", &loginURL),
+	); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	pages := []string{"/", "/departments", "/search", "/packs", "/packs/expense-claims-in-5-steps", "/packs/annual-leave-calculation",
+		"/stories", "/announcements", "/me", "/more", "/polls/new", "/admin/departments", "/admin/audit"}
+	for _, scheme := range []string{"light", "dark"} {
+		for _, p := range pages {
+			var width, tabBottom, height float64
+			err := chromedp.Do(ctx,
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+					return err
+				}),
+				chromedp.Navigate(base+p),
+				chromedp.WaitVisible(chromedp.CSS("nav.tabs")),
+				into(&width, chromedp.Evaluate[float64]("document.documentElement.scrollWidth")),
+				into(&tabBottom, chromedp.Evaluate[float64]("document.querySelector('nav.tabs').getBoundingClientRect().bottom")),
+				into(&height, chromedp.Evaluate[float64]("window.innerHeight")),
+			)
+			if err != nil {
+				t.Fatalf("%s %s: %v", scheme, p, err)
+			}
+			if width > 390 {
+				t.Errorf("%s %s: page is %v px wide on a 390 px phone", scheme, p, width)
+			}
+			if tabBottom < height-1 || tabBottom > height+1 {
+				t.Errorf("%s %s: tab bar ends at %v, screen at %v", scheme, p, tabBottom, height)
+			}
+		}
 	}
 }

@@ -27,5 +27,5 @@ func (r *Renderer) RenderBody(name string, src []byte) (template.HTML, error) {
 	if err := r.md.Renderer().Render(&buf, src, root); err != nil {
 		return "", fmt.Errorf("%s: render markdown: %w", name, err)
 	}
-	return template.HTML(r.policy.SanitizeReader(&buf).String()), nil //nolint:gosec // sanitized by bluemonday
+	return template.HTML(wrapTables(r.policy.SanitizeReader(&buf).String())), nil //nolint:gosec // sanitized by bluemonday
 }

@@ -195,10 +195,7 @@ func listValue(key string, node yamlast.Node) ([]string, error) {
 		return nil, err
 	}
 	if s, ok := scalarText(node); ok {
-		if s = strings.TrimSpace(s); s != "" {
-			return []string{s}, nil
-		}
-		return nil, nil
+		return splitListText(nil, s), nil
 	}
 	seq, ok := node.(*yamlast.SequenceNode)
 	if !ok {
@@ -214,11 +211,31 @@ func listValue(key string, node yamlast.Node) ([]string, error) {
 		if !ok {
 			return nil, newValueError(item, "each entry of %s must be text, found %s", key, describe(item))
 		}
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
+		out = splitListText(out, s)
 	}
 	return out, nil
+}
+
+// splitListText appends the entries of s, which may be written on one line
+// with any separator people type: , ， 、 ； ; (blanks are dropped).
+func splitListText(out []string, s string) []string {
+	for _, p := range strings.FieldsFunc(s, IsListSeparator) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// IsListSeparator reports whether r separates the entries of a list typed on
+// one line (tags, departments): ASCII and Chinese commas, 、, semicolons and
+// line breaks.
+func IsListSeparator(r rune) bool {
+	switch r {
+	case ',', '，', '、', '；', ';', '\n', '\r':
+		return true
+	}
+	return false
 }
 
 // dateValue accepts 2006-01-02 (midnight UTC) or RFC 3339; null is the zero time.

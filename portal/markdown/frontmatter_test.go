@@ -93,6 +93,11 @@ func TestFrontMatterValues(t *testing.T) {
 				Date: time.Date(2026, 3, 1, 1, 30, 0, 0, time.UTC)},
 		},
 		{
+			name: "Chinese separators split tags",
+			src:  "---\ntitle: 报销\ntags: 报销，发票、差旅；出差; 财务\n---\n正文\n",
+			want: FrontMatter{Title: "报销", Tags: []string{"报销", "发票", "差旅", "出差", "财务"}},
+		},
+		{
 			name: "numbers keep their spelling, nulls are empty",
 			src:  "---\ntitle: 2026\nsummary:\ntags: [1.50, true, \"  \"]\ndate: ~\n---\n",
 			want: FrontMatter{Title: "2026", Tags: []string{"1.50", "true"}},

@@ -99,7 +99,7 @@ func (r *Renderer) parse(name string, src []byte, opts Options) (Document, error
 
 	return Document{
 		Meta: meta,
-		HTML: template.HTML(safe.String()), //nolint:gosec // sanitized by bluemonday
+		HTML: template.HTML(wrapTables(safe.String())), //nolint:gosec // sanitized by bluemonday
 		TOC:  tableOfContents(root, body),
 		Text: plainText(root, body),
 
@@ -234,4 +234,15 @@ func inlineText(n ast.Node, source []byte) string {
 	var t textWriter
 	t.inlines(n, source)
 	return strings.TrimSpace(t.String())
+}
+
+// wrapTables puts every table of sanitized HTML in its own scroll box, so a
+// wide table scrolls sideways on a phone instead of widening the page. It runs
+// after sanitizing: text can not hold a literal "<table>" (it is escaped).
+func wrapTables(html string) string {
+	if !strings.Contains(html, "<table>") {
+		return html
+	}
+	html = strings.ReplaceAll(html, "<table>", `<div class="table-scroll"><table>`)
+	return strings.ReplaceAll(html, "</table>", "</table></div>")
 }

@@ -452,3 +452,18 @@ func TestComposeSplitRoundTrip(t *testing.T) {
 		t.Errorf("body %q", body)
 	}
 }
+
+// TestTableScrollsInItsBox: a table sits in its own scroll box and keeps
+// the column alignment of the --- row as an align attribute.
+func TestTableScrollsInItsBox(t *testing.T) {
+	html, err := New().RenderBody("t", []byte("| 项目 | 金额 |\n|---|---:|\n| 机票 | 1200 |\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(html)
+	for _, want := range []string{`<div class="table-scroll"><table>`, `</table></div>`, `<td align="right">1200</td>`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table HTML lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -191,13 +191,49 @@ func clean(s string, multiline bool) string {
 	return strings.TrimSpace(s)
 }
 
-// checkLen is ErrInvalid when s is empty (and required) or longer than n runes.
-func checkLen(field, s string, n int, required bool) error {
+// FieldError is an ErrInvalid that names the field and the rule it broke, so
+// a UI can say it in its own language. errors.Is(err, ErrInvalid) holds.
+type FieldError struct {
+	Field    string // FieldTitle, FieldIntro, FieldQuestions, FieldQuestion, FieldOption, FieldMode, FieldDeadline, FieldDepartments
+	Question int    // 1-based question number for FieldQuestion and FieldOption
+	Rule     string // RuleEmpty, RuleLong, RuleCount, RuleKind
+	N, Max   int    // what was given and the limit (RuleLong, RuleCount)
+	msg      string // the English message
+}
+
+// Fields and rules of a FieldError.
+const (
+	FieldTitle       = "title"
+	FieldIntro       = "intro"
+	FieldQuestions   = "questions" // the list: none, or too many
+	FieldQuestion    = "question"  // the text of one question
+	FieldOption      = "option"    // the options of one question
+	FieldMode        = "mode"
+	FieldDeadline    = "deadline"
+	FieldDepartments = "departments"
+	FieldAnswer      = "answer" // a text answer when voting
+
+	RuleEmpty = "empty"
+	RuleLong  = "long"
+	RuleCount = "count"
+	RuleKind  = "kind"
+)
+
+func (e *FieldError) Error() string { return ErrInvalid.Error() + ": " + e.msg }
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+func fieldErr(field string, q int, rule string, n, max int, format string, args ...any) error {
+	return &FieldError{Field: field, Question: q, Rule: rule, N: n, Max: max, msg: fmt.Sprintf(format, args...)}
+}
+
+// checkLen is ErrInvalid when s is empty (and required) or longer than n runes;
+// name is the field in the English message.
+func checkLen(field string, q int, name, s string, n int, required bool) error {
 	switch c := utf8.RuneCountInString(s); {
 	case c == 0 && required:
-		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
+		return fieldErr(field, q, RuleEmpty, 0, n, "%s is empty", name)
 	case c > n:
-		return fmt.Errorf("%w: %s has %d characters, more than %d", ErrInvalid, field, c, n)
+		return fieldErr(field, q, RuleLong, c, n, "%s has %d characters, more than %d", name, c, n)
 	}
 	return nil
 }
@@ -205,25 +241,25 @@ func checkLen(field, s string, n int, required bool) error {
 // Validate cleans p and checks it against the limits.
 func (p *Poll) Validate() error {
 	p.Title, p.Intro = clean(p.Title, false), clean(p.Intro, true)
-	if err := cmp.Or(checkLen("title", p.Title, MaxTitle, true), checkLen("intro", p.Intro, MaxIntro, false)); err != nil {
+	if err := cmp.Or(checkLen(FieldTitle, 0, "title", p.Title, MaxTitle, true), checkLen(FieldIntro, 0, "intro", p.Intro, MaxIntro, false)); err != nil {
 		return err
 	}
-	switch {
-	case len(p.Questions) == 0:
-		return fmt.Errorf("%w: no questions", ErrInvalid)
-	case len(p.Questions) > MaxQuestions:
-		return fmt.Errorf("%w: %d questions, more than %d", ErrInvalid, len(p.Questions), MaxQuestions)
+	switch n := len(p.Questions); {
+	case n == 0:
+		return fieldErr(FieldQuestions, 0, RuleEmpty, 0, MaxQuestions, "no questions")
+	case n > MaxQuestions:
+		return fieldErr(FieldQuestions, 0, RuleCount, n, MaxQuestions, "%d questions, more than %d", n, MaxQuestions)
 	case p.Mode != Anonymous && p.Mode != Named:
-		return fmt.Errorf("%w: mode %q", ErrInvalid, p.Mode)
+		return fieldErr(FieldMode, 0, RuleKind, 0, 0, "mode %q", p.Mode)
 	case p.Deadline.IsZero():
-		return fmt.Errorf("%w: no deadline", ErrInvalid)
+		return fieldErr(FieldDeadline, 0, RuleEmpty, 0, 0, "no deadline")
 	case len(p.Departments) > MaxDepts:
-		return fmt.Errorf("%w: %d departments, more than %d", ErrInvalid, len(p.Departments), MaxDepts)
+		return fieldErr(FieldDepartments, 0, RuleCount, len(p.Departments), MaxDepts, "%d departments, more than %d", len(p.Departments), MaxDepts)
 	}
 	for i := range p.Questions {
 		q := &p.Questions[i]
 		q.Text = clean(q.Text, false)
-		if err := checkLen(fmt.Sprintf("question %d", i+1), q.Text, MaxQuestion, true); err != nil {
+		if err := checkLen(FieldQuestion, i+1, fmt.Sprintf("question %d", i+1), q.Text, MaxQuestion, true); err != nil {
 			return err
 		}
 		switch q.Kind {
@@ -238,15 +274,15 @@ func (p *Poll) Validate() error {
 			}
 			q.Options = opts
 			if len(opts) < 2 || len(opts) > MaxOptions {
-				return fmt.Errorf("%w: question %d has %d options; give 2 to %d", ErrInvalid, i+1, len(opts), MaxOptions)
+				return fieldErr(FieldOption, i+1, RuleCount, len(opts), MaxOptions, "question %d has %d options; give 2 to %d", i+1, len(opts), MaxOptions)
 			}
 			for _, o := range opts {
-				if err := checkLen(fmt.Sprintf("an option of question %d", i+1), o, MaxOption, true); err != nil {
+				if err := checkLen(FieldOption, i+1, fmt.Sprintf("an option of question %d", i+1), o, MaxOption, true); err != nil {
 					return err
 				}
 			}
 		default:
-			return fmt.Errorf("%w: question %d has kind %q", ErrInvalid, i+1, q.Kind)
+			return fieldErr(FieldQuestion, i+1, RuleKind, 0, 0, "question %d has kind %q", i+1, q.Kind)
 		}
 	}
 	var depts []string
@@ -362,7 +398,7 @@ func (p *Poll) CheckAnswers(answers []Answer) error {
 		case Text:
 			a.Choices = nil
 			a.Text = clean(a.Text, true)
-			if err := checkLen(fmt.Sprintf("answer %d", i+1), a.Text, MaxText, true); err != nil {
+			if err := checkLen(FieldAnswer, i+1, fmt.Sprintf("answer %d", i+1), a.Text, MaxText, true); err != nil {
 				return err
 			}
 		default:

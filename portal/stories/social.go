@@ -104,9 +104,9 @@ func (s *Service) AddComment(ctx context.Context, id string, by Author, text str
 	text = cleanText(text)
 	switch n := utf8.RuneCountInString(text); {
 	case n == 0:
-		return nil, fmt.Errorf("%w: 评论不能为空 / the comment is empty", ErrInvalid)
+		return nil, &InvalidError{Zh: "评论不能为空", En: "the comment is empty"}
 	case n > MaxComment:
-		return nil, fmt.Errorf("%w: 评论有 %d 字，最多 %d 字 / the comment has %d characters, at most %d", ErrInvalid, n, MaxComment, n, MaxComment)
+		return nil, &InvalidError{Zh: fmt.Sprintf("评论有 %d 字，最多 %d 字", n, MaxComment), En: fmt.Sprintf("the comment has %d characters, at most %d", n, MaxComment)}
 	}
 	st, err := s.Get(ctx, id)
 	if err != nil {
@@ -120,7 +120,7 @@ func (s *Service) AddComment(ctx context.Context, id string, by Author, text str
 		return nil, err
 	}
 	if n >= MaxComments {
-		return nil, fmt.Errorf("%w: 这个故事已有 %d 条评论，不能再评论 / this story has %d comments, the most allowed", ErrInvalid, n, n)
+		return nil, &InvalidError{Zh: fmt.Sprintf("这个故事已有 %d 条评论，不能再评论", n), En: fmt.Sprintf("this story has %d comments, the most allowed", n)}
 	}
 	now := s.now().UTC()
 	r := make([]byte, 4)
@@ -213,11 +213,11 @@ type queueEntry struct {
 // since the last moderator decision reach the auto-hide threshold.
 func (s *Service) Report(ctx context.Context, id, userID, reason, note string) (ReportResult, error) {
 	if !slices.Contains(Reasons, reason) {
-		return ReportResult{}, fmt.Errorf("%w: 请选择举报原因 / choose a reason", ErrInvalid)
+		return ReportResult{}, &InvalidError{Zh: "请选择举报原因", En: "choose a reason"}
 	}
 	note = cleanText(note)
 	if utf8.RuneCountInString(note) > MaxComment {
-		return ReportResult{}, fmt.Errorf("%w: 说明最多 %d 字 / the note is at most %d characters", ErrInvalid, MaxComment, MaxComment)
+		return ReportResult{}, &InvalidError{Zh: fmt.Sprintf("说明最多 %d 字", MaxComment), En: fmt.Sprintf("the note is at most %d characters", MaxComment)}
 	}
 	st, err := s.Get(ctx, id)
 	if err != nil {
@@ -332,10 +332,10 @@ func (s *Service) Moderate(ctx context.Context, id string, act Action, by, note 
 	}
 	note = cleanText(note)
 	if utf8.RuneCountInString(note) > MaxComment {
-		return nil, fmt.Errorf("%w: 说明最多 %d 字 / the note is at most %d characters", ErrInvalid, MaxComment, MaxComment)
+		return nil, &InvalidError{Zh: fmt.Sprintf("说明最多 %d 字", MaxComment), En: fmt.Sprintf("the note is at most %d characters", MaxComment)}
 	}
 	if act == ActWarn && note == "" {
-		return nil, fmt.Errorf("%w: 警告需要写明原因 / a warning needs a note", ErrInvalid)
+		return nil, &InvalidError{Zh: "警告需要写明原因", En: "a warning needs a note"}
 	}
 	reports, err := s.count(ctx, reportsPrefix(id))
 	if err != nil {

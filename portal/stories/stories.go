@@ -243,7 +243,7 @@ func cleanText(s string) string {
 func CheckText(text string) (string, error) {
 	text = cleanText(text)
 	if n := utf8.RuneCountInString(text); n > MaxText {
-		return "", fmt.Errorf("%w: 文字有 %d 字，最多 %d 字 / the text has %d characters, at most %d", ErrInvalid, n, MaxText, n, MaxText)
+		return "", &InvalidError{Zh: fmt.Sprintf("文字有 %d 字，最多 %d 字", n, MaxText), En: fmt.Sprintf("the text has %d characters, at most %d", n, MaxText)}
 	}
 	return text, nil
 }
@@ -257,15 +257,15 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 	}
 	switch {
 	case text == "" && len(in.Images) == 0:
-		return nil, fmt.Errorf("%w: 请写点什么或选择图片 / write something or add a photo", ErrInvalid)
+		return nil, &InvalidError{Zh: "请写点什么或选择图片", En: "write something or add a photo"}
 	case len(in.Images) > MaxImages:
-		return nil, fmt.Errorf("%w: 最多 %d 张图片 / at most %d photos", ErrInvalid, MaxImages, MaxImages)
+		return nil, &InvalidError{Zh: fmt.Sprintf("最多 %d 张图片", MaxImages), En: fmt.Sprintf("at most %d photos", MaxImages)}
 	case in.Author.ID == "":
 		return nil, errors.New("stories: create: no author")
 	}
 	tags := Tags(text)
 	if len(tags) > MaxTags {
-		return nil, fmt.Errorf("%w: 最多 %d 个话题标签 / at most %d #tags", ErrInvalid, MaxTags, MaxTags)
+		return nil, &InvalidError{Zh: fmt.Sprintf("最多 %d 个话题标签", MaxTags), En: fmt.Sprintf("at most %d #tags", MaxTags)}
 	}
 	st := &Story{
 		ID: ids.New(), Author: in.Author.ID, AuthorName: in.Author.Name, Department: in.Author.Department,
@@ -484,3 +484,10 @@ func (s *Service) count(ctx context.Context, prefix string) (int, error) {
 	}
 	return n, nil
 }
+
+// InvalidError is an ErrInvalid with what to tell the person, in Chinese and
+// English; errors.Is(err, ErrInvalid) holds.
+type InvalidError struct{ Zh, En string }
+
+func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Zh + " / " + e.En }
+func (e *InvalidError) Unwrap() error { return ErrInvalid }

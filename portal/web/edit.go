@@ -82,13 +82,7 @@ type editView struct {
 // splitList splits tags typed with any of the separators people use:
 // , ， 、 ； ; (and line breaks); blanks and duplicates are dropped.
 func splitList(s string) []string {
-	f := strings.FieldsFunc(s, func(r rune) bool {
-		switch r {
-		case ',', '，', '、', '；', ';', '\n', '\r':
-			return true
-		}
-		return false
-	})
+	f := strings.FieldsFunc(s, markdown.IsListSeparator)
 	var out []string
 	for _, t := range f {
 		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/store"
 )
 
@@ -271,7 +272,7 @@ func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 func splitTags(raw string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, t := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' }) {
+	for _, t := range strings.FieldsFunc(raw, markdown.IsListSeparator) {
 		t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "#"))
 		if t != "" && !seen[t] {
 			seen[t] = true

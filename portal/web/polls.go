@@ -14,6 +14,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/polls"
 )
 
@@ -153,7 +154,7 @@ func (s *server) createPoll(c echo.Context) error {
 		v.Chosen[d] = d
 		p.Departments = append(p.Departments, d)
 	}
-	for _, d := range strings.FieldsFunc(v.OtherDepts, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+	for _, d := range strings.FieldsFunc(v.OtherDepts, markdown.IsListSeparator) {
 		p.Departments = append(p.Departments, strings.TrimSpace(d))
 	}
 	l := v.Lang
@@ -168,6 +169,7 @@ func (s *server) createPoll(c echo.Context) error {
 		v.Errors["deadline"] = mustT(l, "polls.deadline.past")
 	}
 	p.Deadline = dl
+	var slotOf []int // the slot of each filled question
 	for i := range v.Slots {
 		sl := &v.Slots[i]
 		n := strconv.Itoa(i)
@@ -180,13 +182,29 @@ func (s *server) createPoll(c echo.Context) error {
 			q.Options = strings.Split(strings.ReplaceAll(sl.Options, "\r\n", "\n"), "\n")
 		}
 		p.Questions = append(p.Questions, q)
+		slotOf = append(slotOf, i)
 	}
 	if len(v.Errors) == 0 {
 		if err := p.Validate(); err != nil {
 			if !errors.Is(err, polls.ErrInvalid) {
 				return fmt.Errorf("create poll: %w", err)
 			}
-			v.Errors["questions"] = mustT(l, "polls.invalid", strings.TrimPrefix(err.Error(), polls.ErrInvalid.Error()+": "))
+			field, q, msg, ok := pollFieldError(l, err, func(q int) int {
+				if q <= len(slotOf) {
+					return slotOf[q-1] + 1
+				}
+				return q
+			})
+			switch {
+			case !ok:
+				v.Errors["questions"] = mustT(l, "formerr.invalid")
+			case q > 0 && q <= len(slotOf): // next to the question's own slot
+				v.Errors["q"+strconv.Itoa(slotOf[q-1])] = msg
+			case field == polls.FieldTitle || field == polls.FieldIntro || field == polls.FieldDeadline:
+				v.Errors[field] = msg
+			default:
+				v.Errors["questions"] = msg
+			}
 		}
 	}
 	if _, denied := v.Errors["owner_dept"]; denied {

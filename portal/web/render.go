@@ -133,6 +133,7 @@ func funcMap(l Lang, at *assetTable) template.FuncMap {
 		"fileTagURL": func(tag string) string { return "/files?" + url.Values{"tag": {tag}}.Encode() },
 		"qrSVG":      func(p string) string { return "/qr.svg?" + url.Values{"path": {p}}.Encode() },
 		"inc":        func(n int) int { return n + 1 },
+		"tabOf":      tabOf,
 		"clock":      func(t time.Time) string { return t.Local().Format("15:04:05") },
 		"audienceName": func(a string) string {
 			if s, err := translate(l, "audience."+a); err == nil {

@@ -453,7 +453,7 @@ func (s *server) createStory(c echo.Context) error {
 		Author: stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, Text: text, Images: photos,
 	})
 	if errors.Is(err, stories.ErrInvalid) {
-		v.Errors["text"] = strings.TrimPrefix(err.Error(), stories.ErrInvalid.Error()+": ")
+		v.Errors["text"] = storyErrorText(langOf(c), err)
 		return s.render(c, http.StatusUnprocessableEntity, pageStoryForm, tmplContent, v)
 	}
 	if err != nil {
@@ -574,7 +574,7 @@ func (s *server) commentStory(c echo.Context) error {
 		}
 		v.ReplyTo = replyTo
 		v.Comment = text
-		v.Errors["comment"] = strings.TrimPrefix(err.Error(), stories.ErrInvalid.Error()+": ")
+		v.Errors["comment"] = storyErrorText(v.Lang, err)
 		return s.render(c, http.StatusUnprocessableEntity, pageStory, tmplContent, v)
 	}
 	if err != nil {

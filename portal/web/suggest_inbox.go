@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jinnang/jinnang/portal/audit"
+	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/qr"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/suggest"
@@ -153,7 +154,7 @@ func (s *server) createBox(c echo.Context) error {
 	}
 	v.BoxTitle, v.Intro, v.Categories = c.FormValue("title"), c.FormValue("intro"), c.FormValue("categories")
 	var cats []string
-	for _, part := range strings.FieldsFunc(v.Categories, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == '\n' }) {
+	for _, part := range strings.FieldsFunc(v.Categories, markdown.IsListSeparator) {
 		if part = strings.TrimSpace(part); part != "" {
 			cats = append(cats, part)
 		}

@@ -701,7 +701,7 @@ func TestSuggestInboxNavLink(t *testing.T) {
 		{auth.User{ID: "dev:fin", Name: "财务", Department: "财务部", EditorOf: []string{"财务部"}}, false},
 		{auth.User{ID: "dev:e", Name: "员工", Department: "人力资源部"}, false},
 	} {
-		rec := ts.send(ts.signIn(tc.user), "GET", "/", nil, nil)
+		rec := ts.send(ts.signIn(tc.user), "GET", "/more", nil, nil) // the 更多 page lists it (the tab bar has five places)
 		if got := strings.Contains(rec.Body.String(), `href="/suggest"`); got != tc.want {
 			t.Errorf("%s: inbox link shown = %v, want %v", tc.user.Name, got, tc.want)
 		}

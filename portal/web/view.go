@@ -41,6 +41,8 @@ type base struct {
 	// NotifyOn shows the 消息 link; Unread is its badge (unread notifications).
 	NotifyOn bool
 	Unread   int
+	// AnnounceOn shows 公告 (in the tab bar when 消息 is off, else on 更多).
+	AnnounceOn bool
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
@@ -61,6 +63,7 @@ func (s *server) newBase(c echo.Context, l Lang, titleKey string, args ...any) b
 		StoriesOn: s.stories != nil,
 		PointsOn:  s.points != nil,
 	}
+	b.AnnounceOn = s.announce != nil
 	if sess, _ := sessionOf(c); sess != nil {
 		b.User, b.CSRF = &sess.User, sess.CSRF
 		b.SuggestInbox = s.suggest != nil && canHandleSuggestions(b.User)

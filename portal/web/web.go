@@ -370,6 +370,7 @@ func (s *server) routes(e *echo.Echo) {
 		s.pollRoutes(get, write)
 	}
 	s.notifyRoutes(get, write)
+	s.moreRoutes(get)
 	s.wecomRoutes(match, get, write)
 }
 
