@@ -92,38 +92,18 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	return nil
 }
 
-// List returns the newest limit entries, newest first. It walks the whole
-// listing (keys are in chronological order) and reads only the entries it
-// returns. limit ≤ 0 returns none.
+// List returns the newest limit entries, newest first, walking day
+// prefixes backwards (see Page) without a scan cap. limit ≤ 0 returns none.
 func (l *Log) List(ctx context.Context, limit int) ([]Entry, error) {
 	entries := []Entry{}
 	if limit <= 0 {
 		return entries, nil
 	}
-	var ring []string // the last limit keys seen, circular once full
-	n := 0
-	for obj, err := range l.st.List(ctx, prefix) {
-		if err != nil {
-			return nil, fmt.Errorf("audit: list: %w", err)
-		}
-		if !isEntryKey(obj.Key) {
-			continue
-		}
-		if len(ring) < limit {
-			ring = append(ring, obj.Key)
-		} else {
-			ring[n%limit] = obj.Key
-		}
-		n++
+	w := walk{l: l, limit: limit}
+	if err := w.run(ctx); err != nil {
+		return nil, err
 	}
-	for i := n - 1; i >= max(0, n-limit); i-- {
-		e, err := l.read(ctx, ring[i%limit])
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
-	}
-	return entries, nil
+	return append(entries, w.entries...), nil
 }
 
 // read loads one entry.
