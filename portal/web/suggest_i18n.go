@@ -25,6 +25,8 @@ var suggestMessages = map[string][2]string{
 	"suggest.receipt.keep":      {"请抄下或截图保存回执码。它只显示这一次，是查看回复的唯一凭证，我们无法找回。", "Write down or screenshot the code. It is shown only this once, it is the only way to see replies, and it cannot be recovered."},
 	"suggest.receipt.follow":    {"用回执码查看进度", "Check progress with the code"},
 	"suggest.receipt.back":      {"返回意见箱", "Back to the box"},
+	"suggest.receipt.copy":      {"复制回执码", "Copy the code"},
+	"suggest.receipt.copied":    {"已复制", "Copied"},
 	"suggest.follow.title":      {"查看意见进度", "Follow up on a suggestion"},
 	"suggest.follow.code":       {"回执码", "Receipt code"},
 	"suggest.follow.submit":     {"查看", "Look up"},

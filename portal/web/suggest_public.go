@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,7 @@ type followView struct {
 	Action     string
 	MsgAction  string
 	Error      string
+	Typed      string // a wrong code as typed, kept in the input to correct it
 	Message    string
 	MsgError   string
 	MaxMessage int
@@ -226,6 +228,7 @@ func (s *server) showFollow(c echo.Context, v followView, code string, sg *sugge
 	switch {
 	case errors.Is(err, suggest.ErrBadCode):
 		v.Error = mustT(v.Lang, "suggest.code.bad")
+		v.Typed = typedCode(code)
 		return s.render(c, http.StatusNotFound, pageSuggestFollow, tmplContent, v)
 	case err != nil:
 		return fmt.Errorf("receipt follow-up: %w", err)
@@ -241,6 +244,19 @@ func (s *server) showFollow(c echo.Context, v followView, code string, sg *sugge
 	}
 	return s.render(c, http.StatusOK, pageSuggestFollow, tmplContent, v)
 }
+
+// typedCode is a wrong receipt code as it goes back into the input: trimmed
+// and cut to the input's maxlength, so a pasted essay is not echoed whole.
+func typedCode(code string) string {
+	code = strings.TrimSpace(code)
+	if r := []rune(code); len(r) > receiptInputMax {
+		code = string(r[:receiptInputMax])
+	}
+	return code
+}
+
+// receiptInputMax is the maxlength of the receipt code input.
+const receiptInputMax = 40
 
 // inlineThumbs reads the thumbnails of sg's images as data: URIs (the CSP
 // allows img-src data:). The submitter sees their images this way only:
