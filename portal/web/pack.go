@@ -132,6 +132,7 @@ func (s *server) packPage(c echo.Context) error {
 	}
 	v.Title = p.Meta.Title
 	v.Nav = "packs"
+	v.Share = s.packShare(p)
 	return s.render(c, http.StatusOK, pagePack, tmplContent, v)
 }
 

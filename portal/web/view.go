@@ -43,6 +43,8 @@ type base struct {
 	Unread   int
 	// AnnounceOn shows 公告 (in the tab bar when 消息 is off, else on 更多).
 	AnnounceOn bool
+	// Share is the page's og: card (nil: none); see share.go.
+	Share *shareMeta
 }
 
 // newBase fills the shared page data; titleKey is a catalogue key.
