@@ -106,6 +106,27 @@ const (
 type Index struct {
 	idx bleve.Index
 	syn atomic.Pointer[lang.Synonyms]
+	// slots bounds the searches that run at once (made on first use):
+	// each holds its candidates, stored fields and snippets in memory, so
+	// twenty at once on two cores cost memory and gain nothing; the rest
+	// wait their turn (or their context's end).
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// searchSlots is how many searches run at once: two per CPU keeps the
+// cores busy while one waits for the disk.
+func searchSlots() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
+
+// acquire takes a search slot, or fails when ctx ends first.
+func (x *Index) acquire(ctx context.Context) (release func(), err error) {
+	x.slotsOnce.Do(func() { x.slots = make(chan struct{}, searchSlots()) })
+	select {
+	case x.slots <- struct{}{}:
+		return func() { <-x.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 var _ index.Index = (*Index)(nil)
@@ -398,6 +419,11 @@ func (x *Index) SetSynonyms(_ context.Context, groups [][]string) error {
 
 // Search runs q. Empty Text matches every document.
 func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error) {
+	release, err := x.acquire(ctx)
+	if err != nil {
+		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
+	}
+	defer release()
 	offset, limit := q.Page()
 	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
 	var words []lang.Word
