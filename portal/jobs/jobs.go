@@ -232,6 +232,12 @@ func (s *Scheduler) run(ctx context.Context, j *job, force bool) (bool, error) {
 	if j.local {
 		return true, s.execute(ctx, j)
 	}
+	if !force && j.every > 0 {
+		// A read first: a job that is not due costs no write.
+		if due, err := s.due(ctx, j); err != nil || !due {
+			return false, err
+		}
+	}
 	ok, err := s.lease.Acquire(ctx, j.name, j.ttl)
 	if err != nil || !ok {
 		return false, err
@@ -242,6 +248,7 @@ func (s *Scheduler) run(ctx context.Context, j *job, force bool) (bool, error) {
 		}
 	}()
 	if !force && j.every > 0 {
+		// Again under the lease: another process may have run it meanwhile.
 		due, err := s.due(ctx, j)
 		if err != nil || !due {
 			return false, err
