@@ -108,5 +108,7 @@ func (m *Metrics) Observe(route string, anonymous bool, code int, took time.Dura
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	// The web server compresses responses itself: promhttp must not as well,
+	// or a scraper that accepts gzip gets it twice.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{DisableCompression: true})
 }
