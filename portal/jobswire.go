@@ -39,10 +39,11 @@ func (a *app) registerJobs() {
 	a.jobs.RegisterLocal(jobOutboxDepth, time.Minute, a.countOutboxes)
 }
 
-// runJob runs a registered job now (at start-up) if no other process holds
-// its lease, logging its error.
+// runJob runs a registered job at start-up if it is due (no process ran it
+// within its period, as another process just starting may have) and no
+// other process holds its lease, logging its error.
 func (a *app) runJob(ctx context.Context, name string) {
-	if _, err := a.jobs.RunNow(ctx, name); err != nil && ctx.Err() == nil {
+	if _, err := a.jobs.RunDue(ctx, name); err != nil && ctx.Err() == nil {
 		a.log.Warn("job failed; will retry", "job", name, "err", err)
 	}
 }
