@@ -26,6 +26,7 @@ import (
 	"github.com/jinnang/jinnang/portal/internal/miniotest"
 	"github.com/jinnang/jinnang/portal/jobs"
 	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
@@ -300,4 +301,47 @@ func concurrently(t *testing.T, n int, f func() int) map[int]int {
 	close(start)
 	wg.Wait()
 	return out
+}
+
+// TestPointsCacheAcrossProcesses: the leaderboard a process caches catches
+// up with a story another process posted once the cache time (a minute)
+// has passed, without any message between the processes.
+func TestPointsCacheAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	newProcess := func(now func() time.Time) (*stories.Service, *points.Service) {
+		ix, err := bleveindex.Open("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		ss := stories.New(st, ix, quiet, stories.Options{})
+		return ss, points.New(nil, now, points.PostsSource(st, points.KindPack), ss.PointsSource())
+	}
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sa, _ := newProcess(clock)
+	_, pb := newProcess(clock)
+	board, err := pb.Board(ctx, clock())
+	if err != nil || len(board.Entries) != 0 {
+		t.Fatalf("empty board: %+v %v", board, err)
+	}
+	if _, err := sa.Create(ctx, stories.NewStory{Author: stories.Author{ID: "dev:lihua", Name: "李华", Department: "技术部"}, Text: "另一进程发的故事"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(points.CacheFor + time.Second)
+	mu.Unlock()
+	board, err = pb.Board(ctx, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(board.Entries) != 1 || board.Entries[0].UserID != "dev:lihua" || board.Entries[0].Points == 0 {
+		t.Fatalf("board a cache time after another process's story: %+v", board.Entries)
+	}
 }
