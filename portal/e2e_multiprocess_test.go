@@ -21,10 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/internal/miniotest"
 	"github.com/jinnang/jinnang/portal/jobs"
+	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
@@ -133,8 +135,8 @@ func getBody(t *testing.T, c *http.Client, u string) (int, string) {
 
 // TestManyProcessesOneTruth runs two portal processes on one MinIO behind
 // an alternating proxy: a session made through one works through the
-// other, likes and votes stay create-once when both processes take them
-// at once, a start-up job runs once and not once per process, a pack
+// other, likes and votes stay create-once and read receipts are all kept
+// when both processes take them at once, a start-up job runs once and not once per process, a pack
 // changed by another process is re-rendered by both, and a third process
 // on the first one's bleve directory refuses to start.
 func TestManyProcessesOneTruth(t *testing.T) {
@@ -224,6 +226,57 @@ func TestManyProcessesOneTruth(t *testing.T) {
 	}
 	if votes != 1 {
 		t.Errorf("%d vote records, want 1", votes)
+	}
+
+	// Read receipts: four people, each confirming twice at once through both
+	// processes; receipts of one department share a record (If-Match), none is lost.
+	as := announce.New(st, markdown.New(), nil)
+	ann, err := as.Create(ctx, announce.Input{Title: "年终盘点安排", Body: "请确认已读。", Everyone: true, Confirm: true, By: "dev:zhangwei", ByName: "张伟"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := map[string]string{"wangmin": "财务部", "liuyang": "技术部", "lina": "行政部", "chenchen": "销售部"}
+	clients := map[string]*http.Client{"wangmin": client}
+	tokens := map[string]string{"wangmin": tok}
+	for who := range readers {
+		if clients[who] == nil {
+			clients[who] = devClient(t, lb.URL, who)
+			tokens[who] = csrfOf(t, clients[who], lb.URL+"/stories/new")
+		}
+	}
+	var jobsMu sync.Mutex
+	var queue []string
+	for who := range readers {
+		queue = append(queue, who, who)
+	}
+	codes = concurrently(t, len(queue), func() int {
+		jobsMu.Lock()
+		who := queue[0]
+		queue = queue[1:]
+		jobsMu.Unlock()
+		resp, err := clients[who].PostForm(lb.URL+"/announcements/"+ann.ID+"/receipt", url.Values{"_csrf": {tokens[who]}, "kind": {announce.ReceiptAck}})
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	})
+	if codes[http.StatusOK] != 8 {
+		t.Errorf("eight concurrent confirmations: %v, want all answered 200 (after the redirect)", codes)
+	}
+	var depts []string
+	for _, d := range readers {
+		depts = append(depts, d)
+	}
+	got, err := as.Receipts(ctx, ann.ID, depts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, dept := range readers {
+		if len(got[dept]) != 1 || got[dept]["dev:"+who].Kind != announce.ReceiptAck {
+			t.Errorf("receipts of %s: %+v, want exactly %s's", dept, got[dept], who)
+		}
 	}
 
 	// Jobs: the start-up upkeep ran in one process, not in each.
