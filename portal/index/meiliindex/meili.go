@@ -50,6 +50,9 @@ const (
 	attrTitleGrams = "tgrams"
 	attrNGrams     = "ngrams"
 	attrPinyin     = "pinyin"
+	// attrWords holds the words of text written as markup (<script>alert,
+	// a=b), split where a tokenizer may not split them; see MarkupWords.
+	attrWords = "words"
 )
 
 const (
@@ -92,11 +95,15 @@ func New(ctx context.Context, url, key, indexUID string) (*Index, error) {
 	if key != "" {
 		opts = append(opts, meilisearch.WithAPIKey(key))
 	}
+	// One retry on 502/503/504 (a restarting server), not the client's
+	// three with 1+2+3 s of backoff: a page waits at most a second before
+	// its 503, and the index deadline stays the bound.
+	opts = append(opts, meilisearch.WithCustomRetries([]int{502, 503, 504}, 1))
 	client := meilisearch.New(url, opts...)
 	x := &Index{client: client, idx: client.Index(indexUID), uid: indexUID}
 	if err := x.Ping(ctx); err != nil {
 		client.Close()
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if err := x.ensureIndex(ctx); err != nil {
 		client.Close()
@@ -118,11 +125,11 @@ func (x *Index) ensureIndex(ctx context.Context) error {
 		return nil
 	}
 	if !hasCode(err, meilisearch.APIErrCodeIndexNotFound) {
-		return fmt.Errorf("meiliindex: get index %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: get index %s: %w", x.uid, unavailable(err))
 	}
 	info, err := x.client.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: x.uid, PrimaryKey: attrID})
 	if err != nil {
-		return fmt.Errorf("meiliindex: create index %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: create index %s: %w", x.uid, unavailable(err))
 	}
 	err = x.wait(ctx, info, "create index")
 	var tf *taskError
@@ -142,7 +149,7 @@ func Settings() *meilisearch.Settings {
 		RankingRules: []string{"sort", "words", "typo", "proximity", "attribute", "exactness"},
 		// Order matters for the attribute rule: title and tags over
 		// summary over body.
-		SearchableAttributes: []string{attrTitle, attrTags, attrTitleGrams, attrPinyin, attrSummary, attrBody, attrNGrams, attrDepartment, attrAuthor},
+		SearchableAttributes: []string{attrTitle, attrTags, attrTitleGrams, attrPinyin, attrSummary, attrBody, attrNGrams, attrWords, attrDepartment, attrAuthor},
 		FilterableAttributes: []string{attrKind, attrDepartment, attrTags, attrAudience, attrReaders, attrExpires},
 		SortableAttributes:   []string{attrDateTS},
 		LocalizedAttributes: []*meilisearch.LocalizedAttributes{
@@ -166,14 +173,14 @@ func (x *Index) applySettings(ctx context.Context) error {
 	want := Settings()
 	cur, err := x.idx.GetSettings(ctx)
 	if err != nil {
-		return fmt.Errorf("meiliindex: get settings of %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: get settings of %s: %w", x.uid, unavailable(err))
 	}
 	if SettingsMatch(cur, want) {
 		return nil
 	}
 	info, err := x.idx.UpdateSettings(ctx, want)
 	if err != nil {
-		return fmt.Errorf("meiliindex: update settings of %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: update settings of %s: %w", x.uid, unavailable(err))
 	}
 	return x.wait(ctx, info, "update settings")
 }
@@ -219,14 +226,14 @@ func (x *Index) SetSynonyms(ctx context.Context, groups [][]string) error {
 	want := SynonymsSetting(syn)
 	cur, err := x.idx.GetSynonyms(ctx)
 	if err != nil {
-		return fmt.Errorf("meiliindex: get synonyms of %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: get synonyms of %s: %w", x.uid, unavailable(err))
 	}
 	if cur != nil && synonymsEqual(*cur, want) {
 		return nil
 	}
 	info, err := x.idx.UpdateSynonyms(ctx, &want)
 	if err != nil {
-		return fmt.Errorf("meiliindex: update synonyms of %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: update synonyms of %s: %w", x.uid, unavailable(err))
 	}
 	return x.wait(ctx, info, "update synonyms")
 }
@@ -308,7 +315,7 @@ func (e *taskError) Unwrap() error { return ErrTaskFailed }
 func (x *Index) wait(ctx context.Context, info *meilisearch.TaskInfo, what string) error {
 	task, err := x.client.WaitForTask(ctx, info.TaskUID, pollInterval)
 	if err != nil {
-		return fmt.Errorf("meiliindex: %s: wait for task %d: %w", what, info.TaskUID, err)
+		return fmt.Errorf("meiliindex: %s: wait for task %d: %w", what, info.TaskUID, unavailable(err))
 	}
 	if task.Status != meilisearch.TaskStatusSucceeded {
 		return &taskError{what: what, uid: info.TaskUID, status: task.Status, code: task.Error.Code, message: task.Error.Message}
@@ -341,6 +348,7 @@ type storedDoc struct {
 	TitleGrams string    `json:"tgrams,omitempty"`
 	NGrams     string    `json:"ngrams,omitempty"`
 	Pinyin     string    `json:"pinyin,omitempty"`
+	Words      string    `json:"words,omitempty"`
 }
 
 // toStored maps a Doc to its stored form: text cleaned of highlight
@@ -370,6 +378,7 @@ func toStored(d index.Doc) storedDoc {
 	s.TitleGrams = NGrams(append([]string{s.Title, s.Summary}, s.Tags...)...)
 	s.NGrams = NGrams(s.Body)
 	s.Pinyin = strings.Join(lang.Pinyin(append([]string{s.Title}, s.Tags...)...), " ")
+	s.Words = MarkupWords(s.Title, s.Summary, s.Body)
 	return s
 }
 
@@ -509,7 +518,7 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 		chunk := stored[start:min(start+upsertChunk, len(stored))]
 		info, err := x.idx.AddDocuments(ctx, chunk, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err != nil {
-			return fmt.Errorf("meiliindex: upsert %d docs into %s: %w", len(chunk), x.uid, err)
+			return fmt.Errorf("meiliindex: upsert %d docs into %s: %w", len(chunk), x.uid, unavailable(err))
 		}
 		infos = append(infos, info)
 	}
@@ -534,7 +543,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	}
 	info, err := x.idx.DeleteDocuments(ctx, ids, nil)
 	if err != nil {
-		return fmt.Errorf("meiliindex: delete %d docs from %s: %w", len(ids), x.uid, err)
+		return fmt.Errorf("meiliindex: delete %d docs from %s: %w", len(ids), x.uid, unavailable(err))
 	}
 	return x.wait(ctx, info, "delete")
 }
@@ -543,7 +552,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 func (x *Index) Reset(ctx context.Context) error {
 	info, err := x.idx.DeleteAllDocuments(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("meiliindex: reset %s: %w", x.uid, err)
+		return fmt.Errorf("meiliindex: reset %s: %w", x.uid, unavailable(err))
 	}
 	return x.wait(ctx, info, "reset")
 }
@@ -634,26 +643,76 @@ func quote(s string) string {
 	return `"` + quoteEscaper.Replace(s) + `"`
 }
 
-// Search runs q. Empty Text lists every document.
+// Search runs q. Empty Text lists every document. It is one
+// /multi-search round trip (see SearchMany).
 func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error) {
-	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
-	var words []lang.Word
-	if text != "" {
-		words = lang.Query(text, x.syn.Load())
-		if len(lang.Required(words)) == 0 || QueryText(words) == "" {
-			return index.Result{Hits: []index.Hit{}}, nil // only punctuation
-		}
-	}
-	req, skip := request(q, words)
-	raw, err := x.idx.SearchRaw(ctx, req.Query, req)
+	res, err := x.SearchMany(ctx, q)
 	if err != nil {
-		return index.Result{}, fmt.Errorf("meiliindex: search %q in %s: %w", q.Text, x.uid, err)
+		return index.Result{}, err
 	}
-	var resp searchResponse
-	if err := json.Unmarshal(*raw, &resp); err != nil {
-		return index.Result{}, fmt.Errorf("meiliindex: decode search response: %w", err)
+	return res[0], nil
+}
+
+// SearchMany runs every query in one request to Meilisearch's
+// /multi-search endpoint (each query answered as by Search, in order), so
+// a page that needs several searches makes one round trip.
+func (x *Index) SearchMany(ctx context.Context, qs ...index.Query) ([]index.Result, error) {
+	out := make([]index.Result, len(qs))
+	type pending struct {
+		at    int
+		words []lang.Word
+		skip  int
 	}
-	return toResult(q, words, resp, skip), nil
+	var (
+		reqs []*meilisearch.SearchRequest
+		sent []pending
+	)
+	for i, q := range qs {
+		text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
+		var words []lang.Word
+		if text != "" {
+			words = lang.Query(text, x.syn.Load())
+			if len(lang.Required(words)) == 0 || QueryText(words) == "" {
+				out[i] = index.Result{Hits: []index.Hit{}} // only punctuation
+				continue
+			}
+		}
+		req, skip := request(q, words)
+		req.IndexUID = x.uid
+		reqs = append(reqs, req)
+		sent = append(sent, pending{at: i, words: words, skip: skip})
+	}
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	resp, err := x.client.MultiSearch(ctx, &meilisearch.MultiSearchRequest{Queries: reqs})
+	if err != nil {
+		return nil, fmt.Errorf("meiliindex: search %q in %s: %w", queryTexts(qs), x.uid, unavailable(err))
+	}
+	if len(resp.Results) != len(reqs) {
+		return nil, fmt.Errorf("meiliindex: multi-search answered %d results for %d queries", len(resp.Results), len(reqs))
+	}
+	for j, p := range sent {
+		// The client decodes hits as raw fields; re-read them as stored documents.
+		raw, err := json.Marshal(resp.Results[j])
+		if err != nil {
+			return nil, fmt.Errorf("meiliindex: re-encode search result: %w", err)
+		}
+		var r searchResponse
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("meiliindex: decode search response: %w", err)
+		}
+		out[p.at] = toResult(qs[p.at], p.words, r, p.skip)
+	}
+	return out, nil
+}
+
+func queryTexts(qs []index.Query) []string {
+	out := make([]string, len(qs))
+	for i, q := range qs {
+		out[i] = q.Text
+	}
+	return out
 }
 
 func toResult(q index.Query, words []lang.Word, resp searchResponse, skip int) index.Result {
@@ -705,10 +764,10 @@ func facetCounts(m map[string]int) []index.FacetCount {
 func (x *Index) Ping(ctx context.Context) error {
 	h, err := x.client.Health(ctx)
 	if err != nil {
-		return fmt.Errorf("meiliindex: health: %w", err)
+		return fmt.Errorf("meiliindex: health: %w", unavailable(err))
 	}
 	if h.Status != "available" {
-		return fmt.Errorf("meiliindex: health: server status %q", h.Status)
+		return fmt.Errorf("meiliindex: health: %w: server status %q", index.ErrUnavailable, h.Status)
 	}
 	return nil
 }

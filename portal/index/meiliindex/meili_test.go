@@ -368,6 +368,55 @@ type fakeMeili struct {
 	auth      string         // Authorization header of the last request
 	settings  map[string]any // as PATCHed, returned by GET (defaults until then)
 	synonyms  []byte         // as PUT
+	// down, when set, is the status every request is answered with (a
+	// server restarting behind a proxy answers 502/503).
+	down int
+	// tokenize makes searches match like the real server the contract run
+	// used: documents kept as POSTed, words split at spaces and common
+	// punctuation but not at < > = (separatorTokens ignored).
+	tokenize bool
+	docs     map[string]map[string]any
+}
+
+// fakeSplit splits text the way the real run showed Meilisearch did:
+// <script>alert('x') keeps "<script>alert" as one word.
+func fakeSplit(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return r == ' ' || strings.ContainsRune("'()\"，。,.;:!?", r)
+	})
+}
+
+// fakeSearch answers one query of a multi-search in tokenize mode: the
+// documents one of whose searchable attributes holds every query word.
+func (f *fakeMeili) fakeSearch(q map[string]any) map[string]any {
+	var searchable []string
+	if f.settings != nil {
+		searchable = strs(f.settings["searchableAttributes"])
+	}
+	words := fakeSplit(fmt.Sprint(q["q"]))
+	hits := []any{}
+	for _, d := range f.docs {
+		found := 0
+		for _, w := range words {
+			for _, attr := range searchable {
+				var text string
+				switch v := d[attr].(type) {
+				case string:
+					text = v
+				case []any:
+					text = strings.Join(strs(v), " ")
+				}
+				if slices.Contains(fakeSplit(text), w) {
+					found++
+					break
+				}
+			}
+		}
+		if found == len(words) {
+			hits = append(hits, d)
+		}
+	}
+	return map[string]any{"indexUid": q["indexUid"], "hits": hits, "totalHits": len(hits)}
 }
 
 // defaultSettings is part of what a new Meilisearch index answers.
@@ -389,6 +438,11 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.requests = append(f.requests, route)
 	f.bodies[route] = body
 	w.Header().Set("Content-Type", "application/json")
+	if f.down != 0 {
+		w.WriteHeader(f.down)
+		fmt.Fprint(w, `{"message":"down","code":"internal","type":"internal","link":""}`)
+		return
+	}
 	task := func() {
 		f.nextTask++
 		w.WriteHeader(http.StatusAccepted)
@@ -436,8 +490,17 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "PUT /indexes/idx/settings/synonyms":
 		f.synonyms = body
 		task()
-	case route == "POST /indexes/idx/documents",
-		route == "POST /indexes/idx/documents/delete-batch", route == "DELETE /indexes/idx/documents":
+	case route == "POST /indexes/idx/documents":
+		var docs []map[string]any
+		if err := json.Unmarshal(body, &docs); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for _, d := range docs {
+			f.docs[fmt.Sprint(d["id"])] = d
+		}
+		task()
+	case route == "POST /indexes/idx/documents/delete-batch", route == "DELETE /indexes/idx/documents":
 		task()
 	case strings.HasPrefix(route, "GET /tasks/"):
 		uid, err := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/tasks/"), 10, 64)
@@ -450,8 +513,30 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintf(w, `{"uid":%d,"status":"succeeded"}`, uid)
-	case route == "POST /indexes/idx/search":
-		fmt.Fprint(w, f.searchOut)
+	case route == "POST /multi-search":
+		var req struct {
+			Queries []map[string]any `json:"queries"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var results []any
+		for _, q := range req.Queries {
+			if f.tokenize {
+				results = append(results, f.fakeSearch(q))
+				continue
+			}
+			var r map[string]any
+			if err := json.Unmarshal([]byte(f.searchOut), &r); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			r["indexUid"] = q["indexUid"]
+			results = append(results, r)
+		}
+		b, _ := json.Marshal(map[string]any{"results": results})
+		w.Write(b)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"message":"no route","code":"bad_request","type":"invalid_request","link":""}`)
@@ -460,7 +545,7 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newFake(t *testing.T) (*fakeMeili, *Index) {
 	t.Helper()
-	f := &fakeMeili{failTask: map[int64]string{}, bodies: map[string][]byte{}}
+	f := &fakeMeili{failTask: map[int64]string{}, bodies: map[string][]byte{}, docs: map[string]map[string]any{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	x, err := New(t.Context(), srv.URL, "secret", "idx")
@@ -569,10 +654,17 @@ func TestAgainstFakeServer(t *testing.T) {
 	}
 	f.mu.Lock()
 	var sreq map[string]any
-	err = json.Unmarshal(f.bodies["POST /indexes/idx/search"], &sreq)
+	var multi struct {
+		Queries []map[string]any `json:"queries"`
+	}
+	err = json.Unmarshal(f.bodies["POST /multi-search"], &multi)
 	f.mu.Unlock()
-	if err != nil {
-		t.Fatalf("search body: %v", err)
+	if err != nil || len(multi.Queries) != 1 {
+		t.Fatalf("multi-search body: %d queries, %v", len(multi.Queries), err)
+	}
+	sreq = multi.Queries[0]
+	if sreq["indexUid"] != "idx" {
+		t.Errorf("indexUid = %v", sreq["indexUid"])
 	}
 	if sreq["q"] != "corporate" || sreq["filter"] != `tags = "IT"` || sreq["matchingStrategy"] != "last" {
 		t.Errorf("search body = %v", sreq)

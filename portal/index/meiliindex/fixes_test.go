@@ -1,0 +1,149 @@
+package meiliindex
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/index/indextest"
+)
+
+func TestMarkupWords(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"有同事在评论里贴了 <script>alert('x')</script> 代码", "script alert x script"},
+		{"安全提醒 <script>", "script"},
+		{"set a=b then", "a b"},
+		{"no markup here, 没有", ""},
+	}
+	for _, c := range cases {
+		if got := MarkupWords(c.in); got != c.want {
+			t.Errorf("MarkupWords(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if s := toStored(indextest.Corpus()[len(indextest.Corpus())-1]); !slices.Contains(strings.Fields(s.Words), "alert") {
+		t.Errorf("xss-note words = %q", s.Words)
+	}
+}
+
+// TestMarkupFoundWhateverTheSeparators is the contract case
+// NoHTMLInterpreted against a server that splits words like the real run
+// did (not at < > =, separatorTokens or not): alert still finds xss-note,
+// with its raw title and a hit on alert in the snippet.
+func TestMarkupFoundWhateverTheSeparators(t *testing.T) {
+	f, x := newFake(t)
+	f.mu.Lock()
+	f.tokenize = true
+	f.mu.Unlock()
+	if err := x.Upsert(t.Context(), indextest.Corpus()...); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	res, err := x.Search(t.Context(), index.Query{Text: "alert"})
+	if err != nil {
+		t.Fatalf("Search: %v", err)
+	}
+	var got []string
+	var hit *index.Hit
+	for i, h := range res.Hits {
+		got = append(got, h.Doc.ID)
+		if h.Doc.ID == "xss-note" {
+			hit = &res.Hits[i]
+		}
+	}
+	if hit == nil {
+		t.Fatalf("alert: xss-note not found in %v", got)
+	}
+	if hit.Doc.Title != "安全提醒 <script>" {
+		t.Errorf("title = %q, want the raw text", hit.Doc.Title)
+	}
+	if !slices.Contains(hit.Snippet, index.Span{Text: "alert", Hit: true}) || !strings.Contains(join(hit.Snippet), "<script>") {
+		t.Errorf("snippet = %+v", hit.Snippet)
+	}
+	// The words field is searched but never sent back.
+	f.mu.Lock()
+	settings := f.settings
+	f.mu.Unlock()
+	if !slices.Contains(strs(settings["searchableAttributes"]), attrWords) {
+		t.Errorf("searchableAttributes lack %q: %v", attrWords, settings["searchableAttributes"])
+	}
+	req, _ := request(index.Query{Text: "alert"}, nil)
+	if slices.Contains(req.AttributesToRetrieve, attrWords) {
+		t.Errorf("retrieves %q", attrWords)
+	}
+}
+
+// TestServerDownIsUnavailable: a Meilisearch that cannot be reached or
+// answers 5xx gives index.ErrUnavailable (the web layer's 503), a bad
+// request does not.
+func TestServerDownIsUnavailable(t *testing.T) {
+	f, x := newFake(t)
+	ctx := t.Context()
+	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		f.mu.Lock()
+		f.down = status
+		f.mu.Unlock()
+		if _, err := x.Search(ctx, index.Query{Text: "报销"}); !errors.Is(err, index.ErrUnavailable) {
+			t.Errorf("search, server answering %d: err = %v, want ErrUnavailable", status, err)
+		}
+		if err := x.Upsert(ctx, indextest.Corpus()[0]); !errors.Is(err, index.ErrUnavailable) {
+			t.Errorf("upsert, server answering %d: err = %v, want ErrUnavailable", status, err)
+		}
+		if err := x.Ping(ctx); !errors.Is(err, index.ErrUnavailable) {
+			t.Errorf("ping, server answering %d: err = %v, want ErrUnavailable", status, err)
+		}
+	}
+	f.mu.Lock()
+	f.down = http.StatusBadRequest
+	f.mu.Unlock()
+	if _, err := x.Search(ctx, index.Query{Text: "报销"}); err == nil || errors.Is(err, index.ErrUnavailable) {
+		t.Errorf("search, server answering 400: err = %v, want an error that is not ErrUnavailable", err)
+	}
+
+	// Nothing listening: connection refused.
+	srv := httptest.NewServer(&fakeMeili{exists: true, failTask: map[int64]string{}, bodies: map[string][]byte{}})
+	y, err := New(ctx, srv.URL, "", "idx")
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer y.Close()
+	srv.Close()
+	if _, err := y.Search(ctx, index.Query{Text: "报销"}); !errors.Is(err, index.ErrUnavailable) {
+		t.Errorf("search, server gone: err = %v, want ErrUnavailable", err)
+	}
+	if _, err := New(ctx, srv.URL, "", "idx"); !errors.Is(err, index.ErrUnavailable) {
+		t.Errorf("New, server gone: err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestSearchManyOneRoundTrip: several queries are one /multi-search
+// request, answered in order; a query of only punctuation is not sent.
+func TestSearchManyOneRoundTrip(t *testing.T) {
+	f, x := newFake(t)
+	f.mu.Lock()
+	f.tokenize = true
+	f.mu.Unlock()
+	ctx := t.Context()
+	if err := x.Upsert(ctx, indextest.Corpus()...); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	f.mu.Lock()
+	f.requests = nil
+	f.mu.Unlock()
+	res, err := x.SearchMany(ctx, index.Query{Text: "alert"}, index.Query{Text: "，。"}, index.Query{Text: "checklist"})
+	if err != nil {
+		t.Fatalf("SearchMany: %v", err)
+	}
+	f.mu.Lock()
+	reqs := slices.Clone(f.requests)
+	f.mu.Unlock()
+	if !slices.Equal(reqs, []string{"POST /multi-search"}) {
+		t.Errorf("requests = %v, want one multi-search", reqs)
+	}
+	if len(res) != 3 || len(res[0].Hits) != 1 || res[0].Hits[0].Doc.ID != "xss-note" || len(res[1].Hits) != 0 ||
+		len(res[2].Hits) != 1 || res[2].Hits[0].Doc.ID != "onboarding-guide" {
+		t.Errorf("results = %+v", res)
+	}
+}
