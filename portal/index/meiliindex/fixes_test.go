@@ -2,6 +2,7 @@ package meiliindex
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -145,5 +146,46 @@ func TestSearchManyOneRoundTrip(t *testing.T) {
 	if len(res) != 3 || len(res[0].Hits) != 1 || res[0].Hits[0].Doc.ID != "xss-note" || len(res[1].Hits) != 0 ||
 		len(res[2].Hits) != 1 || res[2].Hits[0].Doc.ID != "onboarding-guide" {
 		t.Errorf("results = %+v", res)
+	}
+}
+
+// manyDocs returns n small documents.
+func manyDocs(n int) []index.Doc {
+	out := make([]index.Doc, n)
+	for i := range out {
+		out[i] = index.Doc{ID: fmt.Sprintf("doc-%04d", i), Kind: "pack", Title: fmt.Sprintf("值班手册第%d篇", i)}
+	}
+	return out
+}
+
+// TestUpsertOneTaskPerBatch: a large write is one task per chunk of
+// upsertChunk documents; the backend polls only the last task until it is
+// done and then reads the others' statuses in one request.
+func TestUpsertOneTaskPerBatch(t *testing.T) {
+	f, x := newFake(t)
+	f.mu.Lock()
+	f.requests = nil
+	next := f.nextTask
+	f.busy = map[int64]int{next + 3: 2} // the last task is processing for two polls
+	f.mu.Unlock()
+	ctx := t.Context()
+	if err := x.Upsert(ctx, manyDocs(2*upsertChunk+1)...); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	f.mu.Lock()
+	reqs := slices.Clone(f.requests)
+	f.mu.Unlock()
+	last := fmt.Sprintf("GET /tasks/%d", next+3)
+	want := []string{"POST /indexes/idx/documents", "POST /indexes/idx/documents", "POST /indexes/idx/documents", last, last, last, "GET /tasks"}
+	if !slices.Equal(reqs, want) {
+		t.Errorf("requests = %v, want %v", reqs, want)
+	}
+
+	// An earlier chunk that failed is reported although the last succeeded.
+	f.mu.Lock()
+	f.failTask[f.nextTask+1] = "invalid_document_fields"
+	f.mu.Unlock()
+	if err := x.Upsert(ctx, manyDocs(upsertChunk+1)...); !errors.Is(err, ErrTaskFailed) || !strings.Contains(err.Error(), "invalid_document_fields") {
+		t.Errorf("failed first chunk: err = %v", err)
 	}
 }

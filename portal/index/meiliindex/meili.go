@@ -56,7 +56,10 @@ const (
 )
 
 const (
-	pollInterval = 20 * time.Millisecond
+	// firstPoll and maxPoll bound the intervals between task polls: a
+	// small write is seen at once, a long one costs few requests.
+	firstPoll = 10 * time.Millisecond
+	maxPoll   = 500 * time.Millisecond
 	// upsertChunk is the number of documents sent per request.
 	upsertChunk = 500
 	// snippetRunes is the width of a snippet.
@@ -313,14 +316,67 @@ func (e *taskError) Unwrap() error { return ErrTaskFailed }
 // wait blocks until the task is done, so writes are visible to Search when
 // the write method returns.
 func (x *Index) wait(ctx context.Context, info *meilisearch.TaskInfo, what string) error {
-	task, err := x.client.WaitForTask(ctx, info.TaskUID, pollInterval)
-	if err != nil {
-		return fmt.Errorf("meiliindex: %s: wait for task %d: %w", what, info.TaskUID, unavailable(err))
+	return x.waitAll(ctx, []*meilisearch.TaskInfo{info}, what)
+}
+
+// waitAll waits for tasks of this index enqueued in the given order. The
+// index runs its tasks in order, so it polls only the last one (first at
+// once, then at growing intervals up to maxPoll), and then reads the
+// statuses of the earlier ones in one GET /tasks?uids=….
+func (x *Index) waitAll(ctx context.Context, infos []*meilisearch.TaskInfo, what string) error {
+	if len(infos) == 0 {
+		return nil
 	}
-	if task.Status != meilisearch.TaskStatusSucceeded {
-		return &taskError{what: what, uid: info.TaskUID, status: task.Status, code: task.Error.Code, message: task.Error.Message}
+	last := infos[len(infos)-1].TaskUID
+	interval := firstPoll
+	for {
+		task, err := x.client.GetTask(ctx, last)
+		if err != nil {
+			return fmt.Errorf("meiliindex: %s: wait for task %d: %w", what, last, unavailable(err))
+		}
+		if task.Status != meilisearch.TaskStatusEnqueued && task.Status != meilisearch.TaskStatusProcessing {
+			if err := taskErr(task, what); err != nil {
+				return err
+			}
+			break
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("meiliindex: %s: wait for task %d: %w", what, last, unavailable(ctx.Err()))
+		case <-t.C:
+		}
+		interval = min(interval*2, maxPoll)
+	}
+	if len(infos) == 1 {
+		return nil
+	}
+	uids := make([]int64, 0, len(infos)-1)
+	for _, info := range infos[:len(infos)-1] {
+		uids = append(uids, info.TaskUID)
+	}
+	res, err := x.client.GetTasks(ctx, &meilisearch.TasksQuery{UIDS: uids, Limit: int64(len(uids))})
+	if err != nil {
+		return fmt.Errorf("meiliindex: %s: statuses of tasks %v: %w", what, uids, unavailable(err))
+	}
+	if len(res.Results) != len(uids) {
+		return fmt.Errorf("meiliindex: %s: %d statuses for tasks %v", what, len(res.Results), uids)
+	}
+	for i := range res.Results {
+		if err := taskErr(&res.Results[i], what); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// taskErr is nil for a succeeded task, a *taskError otherwise.
+func taskErr(task *meilisearch.Task, what string) error {
+	if task.Status == meilisearch.TaskStatusSucceeded {
+		return nil
+	}
+	return &taskError{what: what, uid: task.UID, status: task.Status, code: task.Error.Code, message: task.Error.Message}
 }
 
 func hasCode(err error, code meilisearch.APIErrCode) bool {
@@ -522,13 +578,7 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 		}
 		infos = append(infos, info)
 	}
-	// Tasks of one index run in order; wait for each to learn its status.
-	for _, info := range infos {
-		if err := x.wait(ctx, info, "upsert"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return x.waitAll(ctx, infos, "upsert")
 }
 
 // Delete removes the documents with the given IDs; unknown IDs are ignored.

@@ -376,6 +376,21 @@ type fakeMeili struct {
 	// punctuation but not at < > = (separatorTokens ignored).
 	tokenize bool
 	docs     map[string]map[string]any
+	// busy is how many more polls of a task answer "processing".
+	busy map[int64]int
+}
+
+// taskJSON is the answer for task uid: processing while busy, then failed
+// (failTask) or succeeded.
+func (f *fakeMeili) taskJSON(uid int64) string {
+	if f.busy[uid] > 0 {
+		f.busy[uid]--
+		return fmt.Sprintf(`{"uid":%d,"status":"processing"}`, uid)
+	}
+	if code, ok := f.failTask[uid]; ok {
+		return fmt.Sprintf(`{"uid":%d,"status":"failed","error":{"message":"boom","code":%q,"type":"invalid_request","link":""}}`, uid, code)
+	}
+	return fmt.Sprintf(`{"uid":%d,"status":"succeeded"}`, uid)
 }
 
 // fakeSplit splits text the way the real run showed Meilisearch did:
@@ -508,11 +523,18 @@ func (f *fakeMeili) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if code, ok := f.failTask[uid]; ok {
-			fmt.Fprintf(w, `{"uid":%d,"status":"failed","error":{"message":"boom","code":%q,"type":"invalid_request","link":""}}`, uid, code)
-			return
+		fmt.Fprint(w, f.taskJSON(uid))
+	case route == "GET /tasks":
+		var results []string
+		for _, u := range strings.Split(r.URL.Query().Get("uids"), ",") {
+			uid, err := strconv.ParseInt(u, 10, 64)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			results = append(results, f.taskJSON(uid))
 		}
-		fmt.Fprintf(w, `{"uid":%d,"status":"succeeded"}`, uid)
+		fmt.Fprintf(w, `{"results":[%s],"limit":%d,"from":null,"next":null,"total":%d}`, strings.Join(results, ","), len(results), len(results))
 	case route == "POST /multi-search":
 		var req struct {
 			Queries []map[string]any `json:"queries"`
