@@ -1,6 +1,7 @@
 package meiliindex
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -187,5 +188,51 @@ func TestUpsertOneTaskPerBatch(t *testing.T) {
 	f.mu.Unlock()
 	if err := x.Upsert(ctx, manyDocs(upsertChunk+1)...); !errors.Is(err, ErrTaskFailed) || !strings.Contains(err.Error(), "invalid_document_fields") {
 		t.Errorf("failed first chunk: err = %v", err)
+	}
+}
+
+// TestSettingsAsServerNormalisesThem: Meilisearch answers GET /settings
+// with its sets sorted (filterable, sortable, separators, typo-free
+// attributes) and with settings we never set; a start against such an
+// index sends no PATCH, and one changed value does.
+func TestSettingsAsServerNormalisesThem(t *testing.T) {
+	want := Settings()
+	raw, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	sorted := func(v any) []string { s := strs(v); slices.Sort(s); return s }
+	m["filterableAttributes"] = sorted(m["filterableAttributes"])
+	m["sortableAttributes"] = sorted(m["sortableAttributes"])
+	m["separatorTokens"] = sorted(m["separatorTokens"])
+	typo := m["typoTolerance"].(map[string]any)
+	typo["disableOnAttributes"] = sorted(typo["disableOnAttributes"])
+	typo["disableOnNumbers"] = false
+	m["nonSeparatorTokens"], m["dictionary"], m["proximityPrecision"], m["synonyms"] = []string{}, []string{}, "byWord", map[string]any{}
+	m["displayedAttributes"], m["distinctAttribute"], m["searchCutoffMs"] = []string{"*"}, nil, nil
+
+	start := func(settings map[string]any) []string {
+		f := &fakeMeili{exists: true, failTask: map[int64]string{}, bodies: map[string][]byte{}, settings: settings}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		x, err := New(t.Context(), srv.URL, "", "idx")
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		x.Close()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return slices.Clone(f.requests)
+	}
+	if reqs := start(m); slices.Contains(reqs, "PATCH /indexes/idx/settings") {
+		t.Errorf("settings in the server's normal form re-applied: %v", reqs)
+	}
+	m["separatorTokens"] = []string{"<", ">"}
+	if reqs := start(m); !slices.Contains(reqs, "PATCH /indexes/idx/settings") {
+		t.Errorf("a missing separator not applied: %v", reqs)
 	}
 }
