@@ -10,6 +10,10 @@
 // tolerance: 1 from 5 letters, 2 from 9). The matching strategy "last"
 // returns partial matches of a long question after the full ones.
 // Snippets are built from the body by lang, marking whole query words.
+// Words written inside markup (<script>alert) are also indexed split, in
+// their own field, whatever the server's separators. Searches go through
+// /multi-search; a server that is down, times out or answers 5xx is
+// index.ErrUnavailable.
 package meiliindex
 
 import (
