@@ -13,6 +13,9 @@ var scaleMessages = map[string][2]string{
 	"audit.shown":           {"本页 %d 条记录，从新到旧", "%d entries on this page, newest first"},
 	"audit.none":            {"没有符合条件的记录。", "No entries match."},
 	"audit.capped":          {"本页已查阅到上限，更早的记录可能还有符合条件的，请点“更早的记录”。", "This page reached its scan limit; older entries may still match — follow “Older entries”."},
+	"story.comments.total":  {"共 %d 条，从新到旧", "%d, newest first"},
+	"story.comments.more":   {"更多评论", "More comments"},
+	"story.comments.newest": {"最新评论", "Newest comments"},
 	"audit.older":           {"更早的记录（更多）", "Older entries (more)"},
 }
 
