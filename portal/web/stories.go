@@ -214,22 +214,22 @@ func (s *server) storyFeed(c echo.Context) error {
 // storyView is the data of a story's page.
 type storyView struct {
 	base
-	Card      storyCard
-	Likes     int
-	Liked     bool
-	Comments  []stories.Comment
+	Card     storyCard
+	Likes    int
+	Liked    bool
+	Comments []stories.Comment
 	// CommentsTotal is how many comments the story has; CommentsMore the
 	// URL of the older ones (empty on the last page); CommentsOlder says
 	// this page is not the newest.
 	CommentsTotal int
 	CommentsMore  string
 	CommentsOlder bool
-	Mine      bool // the viewer wrote it
-	Moderator bool
-	Reasons   []string
-	Reported  bool
-	Comment   string // the comment being written (kept on error)
-	Errors    map[string]string
+	Mine          bool // the viewer wrote it
+	Moderator     bool
+	Reasons       []string
+	Reported      bool
+	Comment       string // the comment being written (kept on error)
+	Errors        map[string]string
 	// ReplyTo is the comment being replied to (?reply=), nil for none.
 	ReplyTo *stories.Comment
 }
