@@ -11,8 +11,13 @@ import (
 	"github.com/jinnang/jinnang/portal/store/record"
 )
 
-// CommentsPerPage is how many comments one page of a story shows.
-const CommentsPerPage = 20
+// CommentsPerPage is how many comments the first page of a story shows
+// (from the digest); OlderCommentsPerPage how many an older page shows
+// (each read on its own, so the page stays within its store-read bound).
+const (
+	CommentsPerPage      = 20
+	OlderCommentsPerPage = 14
+)
 
 // digestAttempts bounds the retries of a comment digest update that lost
 // a race with another writer.
@@ -50,6 +55,9 @@ func (s *Service) CommentsPage(ctx context.Context, id, before string, limit int
 	}
 	if limit <= 0 || limit > CommentsPerPage {
 		limit = CommentsPerPage
+	}
+	if before != "" {
+		limit = min(limit, OlderCommentsPerPage)
 	}
 	if before == "" {
 		d, _, err := s.digest(ctx, id)

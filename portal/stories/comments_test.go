@@ -55,7 +55,7 @@ func TestCommentsPagedNewestFirstWithBoundedReads(t *testing.T) {
 		if p, err = s.CommentsPage(ctx, st.ID, p.Next, 0); err != nil {
 			t.Fatal(err)
 		}
-		if c := cs.Counts(); c.Ops() > CommentsPerPage+1 {
+		if c := cs.Counts(); c.Ops() > OlderCommentsPerPage+1 {
 			t.Errorf("older page: %d store ops", c.Ops())
 		}
 	}

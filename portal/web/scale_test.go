@@ -11,6 +11,11 @@ import (
 	"time"
 
 	"github.com/jinnang/jinnang/portal/audit"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/polls"
+	"github.com/jinnang/jinnang/portal/stories"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
 )
 
 var moreHref = regexp.MustCompile(`<a rel="next" href="([^"]+)">`)
@@ -107,5 +112,106 @@ func TestAuditPagesFiltersAndNames(t *testing.T) {
 	}
 	if body = get("/admin/audit?kind=story&person=nobody"); !strings.Contains(body, "没有符合条件的记录") {
 		t.Error("no empty-filter message")
+	}
+}
+
+// testStoreWrap, when set, wraps the store of the next newTestServer.
+var testStoreWrap func(store.Store) store.Store
+
+// maxOpsPerView is the bound of store operations one page view may cost,
+// whatever the size of the company's history.
+const maxOpsPerView = 20
+
+// TestStoreOpsPerPageView builds a company with the services' own create
+// functions, at a size where listing a history costs more than the bound
+// (300 audit entries, 60 comments on a story, 60 people, 40 votes, 40
+// suggestions), and counts the store operations of one view of each page
+// through store.Counting. Pages in bounded must stay within maxOpsPerView;
+// the others are measured and logged (see the report of issue 10).
+func TestStoreOpsPerPageView(t *testing.T) {
+	var cs *store.CountingStore
+	testStoreWrap = func(st store.Store) store.Store { cs = store.Counting(st); return cs }
+	defer func() { testStoreWrap = nil }()
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+
+	// The audit log runs on the wall clock (the test server gives it none).
+	now := time.Now()
+	for i := range 300 {
+		e := audit.Entry{At: now.Add(-time.Duration(i) * 47 * time.Minute), Actor: employee.ID, ActorName: employee.Name, Action: "pack.save", Target: fmt.Sprintf("pack:p%03d", i)}
+		if err := ts.opts.Auth.Audit.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := ts.postStory(employee, "很多评论的故事")
+	sv := ts.storiesOf()
+	for i := range 60 {
+		u := auth.User{ID: fmt.Sprintf("dev:p%02d", i), Name: fmt.Sprintf("同事%02d", i), Department: "销售部"}
+		if _, err := ts.opts.Auth.Users.Touch(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sv.AddComment(ctx, st.ID, stories.Author{ID: u.ID, Name: u.Name}, fmt.Sprintf("评论%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl := ts.opts.Polls.(*polls.Service)
+	poll, err := pl.Create(ctx, polls.Poll{Title: "团建去哪", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
+		Owner: admin.ID, OwnerDept: "人力资源部", Questions: []polls.Question{{Text: "去哪", Kind: polls.Single, Options: []string{"山", "海"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		u := auth.User{ID: fmt.Sprintf("dev:p%02d", i), Name: fmt.Sprintf("同事%02d", i), Department: "销售部"}
+		if err := pl.Vote(ctx, poll, u, []polls.Answer{{Choices: []int{i % 2}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sg := ts.opts.Suggest.(*suggest.Service)
+	box, err := sg.CreateBox(ctx, "食堂", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, _, err := sg.Submit(ctx, box.ID, "", fmt.Sprintf("建议%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := sv.CommentsPage(ctx, st.ID, "", 0)
+	if err != nil || first.Next == "" || len(first.Comments) != stories.CommentsPerPage {
+		t.Fatalf("first comment page: %d comments, next %q, %v", len(first.Comments), first.Next, err)
+	}
+	tok := ts.signIn(admin)
+	pages := []struct {
+		path    string
+		bounded bool
+	}{
+		{"/admin/audit", true},
+		{"/stories/" + st.ID, true},
+		{"/stories/" + st.ID + "?before=" + first.Next, true},
+		{"/leaderboard", false},
+		{"/polls", false},
+		{"/polls/" + poll.ID + "/results", false},
+		{"/suggest", false},
+		{"/", true},
+		{"/me", true},
+	}
+	body := ts.send(tok, http.MethodGet, "/stories/"+st.ID, nil, nil).Body.String()
+	if i, j := strings.Index(body, "评论59"), strings.Index(body, "评论40"); i < 0 || j < i || strings.Contains(body, "评论39") ||
+		!strings.Contains(body, "更多评论") || !strings.Contains(body, "共 60 条") {
+		t.Error("the story page does not show the newest 20 comments, newest first, with a 更多 link")
+	}
+	for _, p := range pages {
+		ts.send(tok, http.MethodGet, p.path, nil, nil) // warm caches (sessions, rendered Markdown)
+		cs.Reset()
+		rec := ts.send(tok, http.MethodGet, p.path, nil, nil)
+		c := cs.Counts()
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s: %d", p.path, rec.Code)
+			continue
+		}
+		t.Logf("%-40s %4d store ops (get %d, stat %d, list %d listing %d keys)", p.path, c.Ops(), c.Get, c.Stat, c.List, c.Listed)
+		if p.bounded && c.Ops() > maxOpsPerView {
+			t.Errorf("GET %s: %d store operations, want ≤ %d: %+v", p.path, c.Ops(), maxOpsPerView, c)
+		}
 	}
 }
