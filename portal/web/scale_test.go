@@ -13,8 +13,8 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/polls"
-	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/people"
 	"github.com/jinnang/jinnang/portal/polls"
-	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
 )
 

@@ -29,7 +29,7 @@ func main() {
 	}
 }
 
-func run(size, dir string) error {
+func run(size, dir string) (err error) {
 	z, ok := Sizes[size]
 	if !ok {
 		return fmt.Errorf("unknown size %q (S, M or L)", size)
@@ -45,7 +45,11 @@ func run(size, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer func() {
+		if cerr := ix.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	sv, err := NewServices(st, ix)
 	if err != nil {
 		return err
