@@ -122,6 +122,10 @@ func Generate(ctx context.Context, sv *Services, z Size, progress func(string)) 
 		}
 		co.People = append(co.People, u)
 	}
+	// The directory is complete: mark it as a portal's start-up would.
+	if _, err := sv.People.Backfill(ctx, func(func(people.Profile, error) bool) {}); err != nil {
+		return nil, err
+	}
 	pick := func() auth.User { return co.People[r.IntN(len(co.People))] }
 	progress(fmt.Sprintf("%d stories, %d likes and %d comments each", z.Stories, z.LikesPer, z.CommentsPer))
 	busy := 0
