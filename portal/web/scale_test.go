@@ -191,7 +191,7 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/leaderboard", false},
 		{"/polls", false},
 		{"/polls/" + poll.ID + "/results", false},
-		{"/suggest", false},
+		{"/suggest", true},
 		{"/", true},
 		{"/me", true},
 	}
