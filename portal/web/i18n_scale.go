@@ -18,6 +18,7 @@ var scaleMessages = map[string][2]string{
 	"story.comments.newest": {"最新评论", "Newest comments"},
 	"suggest.inbox.older":   {"更早的建议（更多）", "Older suggestions (more)"},
 	"suggest.inbox.capped":  {"本页已查阅到上限，更早的建议可能还有符合条件的，请点“更早的建议”。", "This page reached its scan limit; older suggestions may still match — follow “Older suggestions”."},
+	"polls.more":            {"更多投票", "More polls"},
 	"audit.older":           {"更早的记录（更多）", "Older entries (more)"},
 }
 
