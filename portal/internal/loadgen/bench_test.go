@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +33,7 @@ import (
 // the store wrapped in cs so each page view's store operations are counted.
 func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Services, co *Company) (*echo.Echo, string, *points.Service) {
 	b.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	roles, err := auth.ParseRoles("roles.yaml", []byte(fmt.Sprintf("admins:\n  - %q\n", co.Admin.ID)))
 	if err != nil {
 		b.Fatal(err)
