@@ -30,8 +30,9 @@ const catalogBuilt = "polls-catalog.json"
 
 // Poll list limits.
 const (
-	// ListPage is the most polls one page of the list shows.
-	ListPage = 20
+	// ListPage is the most polls one page of the list shows (with the
+	// catalogue listing and the session it stays within 20 store reads).
+	ListPage = 15
 	// listScan is the most polls one page reads to find those the viewer
 	// may see.
 	listScan = 60
