@@ -301,7 +301,11 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	nd, derr := a.files.ReindexDepartments(ctx, bar("departments"))
 	na, aerr := a.announce.Reindex(ctx, bar("announcements"))
 	ns, serr := a.stories.Reindex(ctx, bar("stories"))
-	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr)
+	// Derived records of the stores' own (not index documents): the
+	// suggestion inbox's day markers.
+	_, ierr := a.suggest.RebuildInbox(ctx)
+	_, cerr := a.polls.RebuildCatalog(ctx)
+	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {

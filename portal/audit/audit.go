@@ -22,11 +22,14 @@ import (
 
 // Entry is one audited action.
 type Entry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`  // user ID
-	Action string    `json:"action"` // e.g. "pack.save", "admin.reindex", "auth.login"
-	Target string    `json:"target"` // e.g. "pack:expense-reimbursement"
-	Detail string    `json:"detail"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"` // user ID
+	// ActorName is the actor's display name when the entry was recorded;
+	// empty in entries from before it was kept.
+	ActorName string `json:"actor_name,omitempty"`
+	Action    string `json:"action"` // e.g. "pack.save", "admin.reindex", "auth.login"
+	Target    string `json:"target"` // e.g. "pack:expense-reimbursement"
+	Detail    string `json:"detail"`
 }
 
 // Limits.

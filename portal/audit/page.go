@@ -33,6 +33,9 @@ type Query struct {
 	Before string
 	// Action and Actor keep only entries with exactly that action or actor.
 	Action, Actor string
+	// Kind keeps only entries of one area: the action is Kind or starts
+	// with Kind + "." ("story" keeps story.create and story.comment).
+	Kind string
 	// Limit is the page size; ≤ 0 or over MaxPage means MaxPage.
 	Limit int
 }
@@ -57,7 +60,7 @@ func (l *Log) Page(ctx context.Context, q Query) (Page, error) {
 	if q.Limit <= 0 || q.Limit > MaxPage {
 		q.Limit = MaxPage
 	}
-	w := walk{l: l, limit: q.Limit, action: q.Action, actor: q.Actor, maxScan: MaxScan, maxDays: MaxScanDays}
+	w := walk{l: l, limit: q.Limit, action: q.Action, actor: q.Actor, kind: q.Kind, maxScan: MaxScan, maxDays: MaxScanDays}
 	if q.Before != "" {
 		day, bound, err := parseCursor(q.Before)
 		if err != nil {
@@ -96,6 +99,7 @@ type walk struct {
 	l             *Log
 	limit         int
 	action, actor string
+	kind          string
 	maxScan       int       // 0: no cap
 	maxDays       int       // 0: no cap
 	start         time.Time // first day; zero: today
@@ -192,7 +196,8 @@ func (w *walk) run(ctx context.Context) error {
 				return err
 			}
 			w.bound = keys[i]
-			if (w.action != "" && e.Action != w.action) || (w.actor != "" && e.Actor != w.actor) {
+			if (w.action != "" && e.Action != w.action) || (w.actor != "" && e.Actor != w.actor) ||
+				(w.kind != "" && e.Action != w.kind && !strings.HasPrefix(e.Action, w.kind+".")) {
 				continue
 			}
 			w.entries = append(w.entries, e)

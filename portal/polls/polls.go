@@ -306,6 +306,11 @@ func (s *Service) Create(ctx context.Context, p Poll) (*Poll, error) {
 		b := make([]byte, 6)
 		_, _ = rand.Read(b) // crypto/rand.Read never returns an error
 		p.ID = hex.EncodeToString(b)
+		// The catalogue marker first: the list skips a marker without a
+		// poll, but would not see a poll without a marker.
+		if err := s.markCatalog(ctx, &p); err != nil {
+			return nil, fmt.Errorf("polls: create: %w", err)
+		}
 		_, err := writeJSON(ctx, s.st, pollKey(p.ID), &p, store.PutOptions{IfNoneMatch: true})
 		if errors.Is(err, store.ErrPrecondition) {
 			continue

@@ -115,11 +115,11 @@ func (s *Service) AddComment(ctx context.Context, id string, by Author, text str
 	if !st.Visible() {
 		return nil, fmt.Errorf("comment on story %q: %w", id, store.ErrNotFound)
 	}
-	n, err := s.count(ctx, commentsPrefix(id))
+	d, _, err := s.digest(ctx, id) // the count, without listing every comment
 	if err != nil {
 		return nil, err
 	}
-	if n >= MaxComments {
+	if n := d.Count; n >= MaxComments {
 		return nil, &InvalidError{Zh: fmt.Sprintf("这个故事已有 %d 条评论，不能再评论", n), En: fmt.Sprintf("this story has %d comments, the most allowed", n)}
 	}
 	now := s.now().UTC()
@@ -128,6 +128,14 @@ func (s *Service) AddComment(ctx context.Context, id string, by Author, text str
 	c := &Comment{ID: fmt.Sprintf("%020d-%s", now.UnixNano(), hex.EncodeToString(r)), Author: by.ID, AuthorName: by.Name, Text: text, At: now}
 	if err := s.putJSON(ctx, commentsPrefix(id)+c.ID+".json", c, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return nil, fmt.Errorf("comment on story %q: %w", id, err)
+	}
+	if err := s.digestAdd(ctx, id, *c); err != nil {
+		// The comment is stored; the digest is derived: drop it so the
+		// next read rebuilds it from the comments.
+		s.log.Warn("comment digest update failed; dropped", "story", id, "err", err)
+		if derr := s.store.Delete(ctx, digestKey(id)); derr != nil {
+			s.log.Error("comment digest not dropped", "story", id, "err", derr)
+		}
 	}
 	return c, nil
 }
@@ -176,6 +184,10 @@ func (s *Service) DeleteComment(ctx context.Context, id, commentID, userID strin
 	}
 	if err := s.store.Delete(ctx, key); err != nil {
 		return nil, fmt.Errorf("delete comment %q: %w", commentID, err)
+	}
+	// The digest is rebuilt from the comments on its next read.
+	if err := s.store.Delete(ctx, digestKey(id)); err != nil {
+		return &c, fmt.Errorf("delete comment %q: drop digest: %w", commentID, err)
 	}
 	return &c, nil
 }

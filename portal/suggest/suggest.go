@@ -403,7 +403,11 @@ func (s *Service) Submit(ctx context.Context, boxID, category, body string, imgs
 			return "", nil, fmt.Errorf("suggest: submit to %s: %w", boxID, err)
 		}
 		sg.Images = stored
-		_, err = writeJSON(ctx, s.st, itemPrefix+sg.Ref+".json", sg, store.PutOptions{IfNoneMatch: true})
+		// The day marker first: the inbox skips a marker whose record is
+		// missing, but would not see a record without a marker.
+		if err = s.markDay(ctx, today, sg.Ref); err == nil {
+			_, err = writeJSON(ctx, s.st, itemPrefix+sg.Ref+".json", sg, store.PutOptions{IfNoneMatch: true})
+		}
 		if err != nil {
 			if derr := s.discard(ctx, written); derr != nil {
 				return "", nil, fmt.Errorf("suggest: submit to %s: %w", boxID, errors.Join(err, derr))

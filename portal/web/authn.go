@@ -335,6 +335,9 @@ func (s *server) signIn(c echo.Context, u auth.User) error {
 // record appends an audit entry. A failure is logged at error level and does
 // not undo the action it describes (which already happened).
 func (s *server) record(c echo.Context, e audit.Entry) {
+	if u := userOf(c); e.ActorName == "" && u != nil && u.ID == e.Actor {
+		e.ActorName = u.Name
+	}
 	if err := s.auth.Audit.Record(c.Request().Context(), e); err != nil {
 		s.log.Error("audit record failed", slog.String("action", e.Action), slog.String("actor", e.Actor), slog.Any("err", err))
 	}

@@ -27,6 +27,7 @@ type Polls interface {
 	Get(ctx context.Context, id string) (*polls.Poll, error)
 	// List returns the polls u may see.
 	List(ctx context.Context, u *auth.User) ([]polls.Poll, error)
+	ListPage(ctx context.Context, u *auth.User, from int) ([]polls.Poll, int, error)
 	// HasVoted reports whether the user voted on p.
 	HasVoted(ctx context.Context, p *polls.Poll, userID string) (bool, error)
 	// Vote records a vote once: polls.ErrVoted, ErrClosed, ErrNotInAudience, ErrInvalid.
@@ -63,16 +64,21 @@ type pollListView struct {
 	Polls     []polls.Poll
 	Now       time.Time
 	CanCreate bool
+	More      string // the URL of the next page; empty on the last
 }
 
 // pollList is GET /polls.
 func (s *server) pollList(c echo.Context) error {
 	u := userOf(c)
-	list, err := s.polls.List(c.Request().Context(), u)
+	from, _ := strconv.Atoi(c.QueryParam("from"))
+	list, next, err := s.polls.ListPage(c.Request().Context(), u, from)
 	if err != nil {
 		return fmt.Errorf("poll list: %w", err)
 	}
 	v := pollListView{base: s.newBase(c, langOf(c), "polls.title"), Polls: list, Now: s.now(), CanCreate: canCreatePolls(u)}
+	if next > 0 {
+		v.More = "/polls?from=" + strconv.Itoa(next)
+	}
 	v.Nav = "polls"
 	return s.render(c, http.StatusOK, pagePolls, tmplContent, v)
 }

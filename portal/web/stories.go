@@ -39,6 +39,8 @@ type Stories interface {
 	Likes(ctx context.Context, id, userID string) (int, bool, error)
 	AddComment(ctx context.Context, id string, by stories.Author, text string) (*stories.Comment, error)
 	Comments(ctx context.Context, id string) ([]stories.Comment, error)
+	CommentsPage(ctx context.Context, id, before string, limit int) (stories.CommentPage, error)
+	Comment(ctx context.Context, id, commentID string) (*stories.Comment, error)
 	DeleteComment(ctx context.Context, id, commentID, userID string, moderator bool) (*stories.Comment, error)
 	Report(ctx context.Context, id, userID, reason, note string) (stories.ReportResult, error)
 	Queue(ctx context.Context) ([]stories.QueueItem, error)
@@ -212,16 +214,22 @@ func (s *server) storyFeed(c echo.Context) error {
 // storyView is the data of a story's page.
 type storyView struct {
 	base
-	Card      storyCard
-	Likes     int
-	Liked     bool
-	Comments  []stories.Comment
-	Mine      bool // the viewer wrote it
-	Moderator bool
-	Reasons   []string
-	Reported  bool
-	Comment   string // the comment being written (kept on error)
-	Errors    map[string]string
+	Card     storyCard
+	Likes    int
+	Liked    bool
+	Comments []stories.Comment
+	// CommentsTotal is how many comments the story has; CommentsMore the
+	// URL of the older ones (empty on the last page); CommentsOlder says
+	// this page is not the newest.
+	CommentsTotal int
+	CommentsMore  string
+	CommentsOlder bool
+	Mine          bool // the viewer wrote it
+	Moderator     bool
+	Reasons       []string
+	Reported      bool
+	Comment       string // the comment being written (kept on error)
+	Errors        map[string]string
 	// ReplyTo is the comment being replied to (?reply=), nil for none.
 	ReplyTo *stories.Comment
 }
@@ -251,13 +259,39 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 	if v.Likes, v.Liked, err = s.stories.Likes(ctx, st.ID, u.ID); err != nil {
 		return v, err
 	}
-	if v.Comments, err = s.stories.Comments(ctx, st.ID); err != nil {
+	before := c.QueryParam("before")
+	cp, err := s.stories.CommentsPage(ctx, st.ID, before, stories.CommentsPerPage)
+	if errors.Is(err, stories.ErrInvalid) && before != "" {
+		before = "" // a bad cursor shows the newest
+		cp, err = s.stories.CommentsPage(ctx, st.ID, "", stories.CommentsPerPage)
+	}
+	if err != nil {
 		return v, err
 	}
-	if v.ReplyTo = replyTarget(v.Comments, c.QueryParam("reply")); v.ReplyTo != nil {
+	v.Comments, v.CommentsTotal, v.CommentsOlder = cp.Comments, cp.Total, before != ""
+	if cp.Next != "" {
+		v.CommentsMore = storyURL(st.ID) + "?before=" + url.QueryEscape(cp.Next) + "#comments"
+	}
+	if v.ReplyTo = s.replyComment(ctx, st.ID, v.Comments, c.QueryParam("reply")); v.ReplyTo != nil {
 		v.Comment = mustT(v.Lang, "story.reply.prefix", v.ReplyTo.AuthorName)
 	}
 	return v, nil
+}
+
+// replyComment is the comment with id cid: from the page's comments, else
+// read on its own; nil when there is none.
+func (s *server) replyComment(ctx context.Context, storyID string, shown []stories.Comment, cid string) *stories.Comment {
+	if cid == "" {
+		return nil
+	}
+	if c := replyTarget(shown, cid); c != nil {
+		return c
+	}
+	c, err := s.stories.Comment(ctx, storyID, cid)
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 // replyTarget is the comment with id cid, or nil.
@@ -560,11 +594,7 @@ func (s *server) commentStory(c echo.Context) error {
 	text := c.FormValue("text")
 	var replyTo *stories.Comment
 	if cid := c.FormValue("reply"); cid != "" && s.notify != nil {
-		comments, err := s.stories.Comments(c.Request().Context(), st.ID)
-		if err != nil {
-			return err
-		}
-		replyTo = replyTarget(comments, cid)
+		replyTo = s.replyComment(c.Request().Context(), st.ID, nil, cid)
 	}
 	cm, err := s.stories.AddComment(c.Request().Context(), st.ID, stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, text)
 	if errors.Is(err, stories.ErrInvalid) {

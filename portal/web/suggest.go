@@ -49,6 +49,7 @@ type Suggest interface {
 	Get(ctx context.Context, ref string) (*suggest.Suggestion, error)
 	// List filters the suggestions, newest first.
 	List(ctx context.Context, f suggest.Filter) ([]suggest.Suggestion, error)
+	Inbox(ctx context.Context, f suggest.Filter, before string) (suggest.InboxResult, error)
 	// Reply adds a message of the handling team.
 	Reply(ctx context.Context, ref, body string) (*suggest.Suggestion, error)
 	// SetStatus changes a suggestion's status.

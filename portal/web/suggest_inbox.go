@@ -32,6 +32,10 @@ type inboxView struct {
 	Status    string
 	Category  string
 	ExportURL string
+	// More is the URL of the next (older) page; Capped says the page ended
+	// at its scan limit.
+	More   string
+	Capped bool
 }
 
 // boxesView is the data of the box admin page.
@@ -82,17 +86,28 @@ func boxTitles(boxes []suggest.Box) map[string]string {
 func (s *server) suggestInbox(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := inboxFilter(c)
-	items, err := s.suggest.List(ctx, f)
+	page, err := s.suggest.Inbox(ctx, f, c.QueryParam("before"))
+	if errors.Is(err, suggest.ErrInvalid) {
+		page, err = s.suggest.Inbox(ctx, f, "") // a bad cursor shows the newest
+	}
 	if err != nil {
 		return fmt.Errorf("suggestion inbox: %w", err)
 	}
+	items := page.Items
 	boxes, err := s.suggest.Boxes(ctx)
 	if err != nil {
 		return fmt.Errorf("suggestion inbox: %w", err)
 	}
 	v := inboxView{base: s.newBase(c, langOf(c), "suggest.inbox.title"), Items: items, Boxes: boxes, BoxTitles: boxTitles(boxes),
 		Statuses: suggest.Statuses, Box: f.Box, Status: string(f.Status), Category: f.Category}
-	v.ExportURL = "/suggest/export.csv?" + c.QueryString()
+	q := c.Request().URL.Query()
+	q.Del("before")
+	v.ExportURL = "/suggest/export.csv?" + q.Encode()
+	if page.Next != "" {
+		q.Set("before", page.Next)
+		v.More = "/suggest?" + q.Encode()
+	}
+	v.Capped = page.Capped
 	v.Nav = "suggest"
 	return s.render(c, http.StatusOK, pageSuggestInbox, tmplContent, v)
 }

@@ -60,9 +60,13 @@ type testServer struct {
 
 func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	t.Helper()
+	var st store.Store
 	st, err := store.NewDisk(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if testStoreWrap != nil {
+		st = testStoreWrap(st) // scale_test.go counts store operations
 	}
 	roles, err := auth.ParseRoles("roles.yaml", []byte(dev.RolesYAML))
 	if err != nil {

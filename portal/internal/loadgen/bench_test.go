@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/auth/dev"
+	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/index/bleveindex"
+	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/packs"
+	"github.com/jinnang/jinnang/portal/paths"
+	"github.com/jinnang/jinnang/portal/points"
+	"github.com/jinnang/jinnang/portal/search"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/web"
+)
+
+// portalOver is the portal's web server over the generated company, with
+// the store wrapped in cs so each page view's store operations are counted.
+func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Services, co *Company) (*echo.Echo, string, *points.Service) {
+	b.Helper()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	roles, err := auth.ParseRoles("roles.yaml", []byte(fmt.Sprintf("admins:\n  - %q\n", co.Admin.ID)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pk := packs.New(cs, ix, markdown.New(), log)
+	pt, err := paths.New(cs, bytes.Repeat([]byte{9}, 32), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sessions := auth.NewSessions(cs, auth.SessionOptions{})
+	board := points.New(nil, nil, points.PostsSource(cs, points.KindPack), sv.Stories.PointsSource())
+	opts := web.Options{
+		Auth: web.AuthOptions{Provider: dev.New(), Sessions: sessions, States: auth.NewStateCodec(bytes.Repeat([]byte("k"), auth.MinStateKeyLen), cs, nil),
+			Roles: roles, Users: sv.Users, Audit: sv.Audit, WriteLimit: auth.NewLimiter(100000, 100000, nil), LoginLimit: auth.NewLimiter(100000, 100000, nil)},
+		Packs: pk, Editor: pk, Files: files.New(cs, ix, log), Announcements: sv.Announce, Suggest: sv.Suggest, Polls: sv.Polls,
+		Stories: sv.Stories, Points: board,
+		Paths: pt, People: sv.People, Search: search.New(ix, cs, log, nil),
+		Ready:     map[string]web.Checker{},
+		Templates: os.DirFS("../../../templates"), Assets: os.DirFS("../../../assets"), Logger: log, Now: time.Now,
+	}
+	e, err := web.New(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := sessions.Create(context.Background(), co.Admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, tok, board
+}
+
+// BenchmarkPages generates a company at S and M (JINNANG_BENCH_SIZES=S,M,L
+// chooses; M takes minutes to generate)
+// on the disk store, then views each page: it reports the store operations
+// of one view (ops/view, from store.Counting) and the time per view. The
+// leaderboard is viewed with its one-minute cache dropped (what a view costs
+// every minute).
+func BenchmarkPages(b *testing.B) {
+	sizes := []string{"S", "M"}
+	if env := os.Getenv("JINNANG_BENCH_SIZES"); env != "" {
+		sizes = strings.Split(env, ",")
+	}
+	for _, size := range sizes {
+		st, err := store.NewDisk(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs := store.Counting(st)
+		ix, err := bleveindex.Open("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sv, err := NewServices(cs, ix)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		co, err := Generate(context.Background(), sv, Sizes[size], nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = ix.Close() })
+		b.Logf("size %s generated in %s", size, time.Since(start).Round(time.Second))
+		e, tok, board := portalOver(b, cs, ix, sv, co)
+		for _, page := range []string{"/", "/me", "/leaderboard", "/polls", "/polls/" + co.Poll + "/results",
+			"/stories", "/stories/" + co.BusyStory, "/suggest", "/admin/audit", "/announcements"} {
+			b.Run(size+page, func(b *testing.B) {
+				view := func() int64 {
+					req := httptest.NewRequest(http.MethodGet, page, nil)
+					req.Header.Set("Cookie", "jinnang_session="+tok)
+					rec := httptest.NewRecorder()
+					if page == "/leaderboard" {
+						board.Invalidate() // the view after the cache expired
+					}
+					before := cs.Counts()
+					e.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatalf("GET %s: %d", page, rec.Code)
+					}
+					return cs.Counts().Sub(before).Ops()
+				}
+				view() // warm
+				var ops []int64
+				var times []time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					ops = append(ops, view())
+					times = append(times, time.Since(t0))
+				}
+				slices.Sort(ops)
+				slices.Sort(times)
+				b.ReportMetric(float64(ops[len(ops)/2]), "ops/view")
+				b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+			})
+		}
+	}
+}

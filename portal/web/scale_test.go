@@ -1,0 +1,218 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/audit"
+	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/polls"
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
+	"github.com/jinnang/jinnang/portal/suggest"
+)
+
+var moreHref = regexp.MustCompile(`<a rel="next" href="([^"]+)">`)
+
+// nextLink returns the page's 更多 (older) link, or "".
+func nextLink(body string) string {
+	m := moreHref.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+func TestAuditPagesFiltersAndNames(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+	log := ts.opts.Auth.Audit
+	// 40 entries over 40 hours back from testNow: story.comment by 陈晨 on
+	// even hours, pack.save by an actor without a name on odd ones.
+	for i := range 40 {
+		e := audit.Entry{At: testNow.Add(-time.Duration(i) * time.Hour), Actor: employee.ID, ActorName: employee.Name, Action: "story.comment", Target: fmt.Sprintf("n%02d", i)}
+		if i%2 == 1 {
+			e.Actor, e.ActorName, e.Action = "dev:old", "", "pack.save"
+		}
+		if err := log.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := ts.signIn(admin)
+	get := func(path string) string {
+		t.Helper()
+		rec := ts.send(tok, http.MethodGet, path, nil, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	// Walk every page: 40 entries (admin's own sign-in is not recorded by
+	// signIn) in pages of auditLimit, newest first, each once.
+	seen, pages := []string{}, 0
+	for path := "/admin/audit"; path != ""; pages++ {
+		body := get(path)
+		for _, m := range regexp.MustCompile(`<td>(n\d\d)</td>`).FindAllStringSubmatch(body, -1) {
+			seen = append(seen, m[1])
+		}
+		path = nextLink(body)
+		if pages > 10 {
+			t.Fatal("no end to the pages")
+		}
+	}
+	if pages != 3 || len(seen) != 40 || seen[0] != "n00" || seen[39] != "n39" {
+		t.Fatalf("pages %d, seen %d: %v", pages, len(seen), seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] <= seen[i-1] {
+			t.Fatalf("not newest first: %v", seen)
+		}
+	}
+	body := get("/admin/audit")
+	for _, want := range []string{`>陈晨</a>`, `title="dev:chenchen"`, `>dev:old</a>`, `name="kind"`, `<option value="story">`, `name="person"`, `type="date"`, "更早的记录"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("first page lacks %q", want)
+		}
+	}
+	// Kind filter: only story.* entries, and the link keeps the filter.
+	body = get("/admin/audit?kind=story")
+	if strings.Contains(body, "pack.save") || !strings.Contains(body, "<code>story.comment</code>") || !strings.Contains(body, `<option value="story" selected>`) {
+		t.Error("kind filter not applied")
+	}
+	if l := nextLink(body); !strings.Contains(l, "kind=story") {
+		t.Errorf("older link drops the filter: %q", l)
+	}
+	// Person filter.
+	body = get("/admin/audit?person=dev:old")
+	if strings.Contains(body, "story.comment") || !strings.Contains(body, "pack.save") {
+		t.Error("person filter not applied")
+	}
+	// Date: that day and older. testNow is 2025-06-01 00:00 UTC: entry n00
+	// is on 06-01, the others on 05-31 and 05-30.
+	body = get("/admin/audit?date=2025-05-31")
+	if strings.Contains(body, "<td>n00</td>") || !strings.Contains(body, "<td>n01</td>") {
+		t.Error("date filter not applied")
+	}
+	body = get("/admin/audit?date=2025-05-30")
+	if strings.Contains(body, "<td>n24</td>") || !strings.Contains(body, "<td>n25</td>") {
+		t.Error("date filter (second day) not applied")
+	}
+	// A bad date is said next to the field; a bad cursor starts afresh.
+	if body = get("/admin/audit?date=31.5.2025"); !strings.Contains(body, `aria-invalid="true"`) || !strings.Contains(body, "<td>n00</td>") {
+		t.Error("bad date not reported")
+	}
+	if body = get("/admin/audit?before=nonsense"); !strings.Contains(body, "<td>n00</td>") {
+		t.Error("bad cursor")
+	}
+	if body = get("/admin/audit?kind=story&person=nobody"); !strings.Contains(body, "没有符合条件的记录") {
+		t.Error("no empty-filter message")
+	}
+}
+
+// testStoreWrap, when set, wraps the store of the next newTestServer.
+var testStoreWrap func(store.Store) store.Store
+
+// maxOpsPerView is the bound of store operations one page view may cost,
+// whatever the size of the company's history.
+const maxOpsPerView = 20
+
+// TestStoreOpsPerPageView builds a company with the services' own create
+// functions, at a size where listing a history costs more than the bound
+// (300 audit entries, 60 comments on a story, 60 people, 40 votes, 40
+// suggestions), and counts the store operations of one view of each page
+// through store.Counting. Pages in bounded must stay within maxOpsPerView;
+// the others are measured and logged (see the report of issue 10).
+func TestStoreOpsPerPageView(t *testing.T) {
+	var cs *store.CountingStore
+	testStoreWrap = func(st store.Store) store.Store { cs = store.Counting(st); return cs }
+	defer func() { testStoreWrap = nil }()
+	ts := newTestServer(t, nil)
+	ctx := context.Background()
+
+	// The audit log runs on the wall clock (the test server gives it none).
+	now := time.Now()
+	for i := range 300 {
+		e := audit.Entry{At: now.Add(-time.Duration(i) * 47 * time.Minute), Actor: employee.ID, ActorName: employee.Name, Action: "pack.save", Target: fmt.Sprintf("pack:p%03d", i)}
+		if err := ts.opts.Auth.Audit.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := ts.postStory(employee, "很多评论的故事")
+	sv := ts.storiesOf()
+	for i := range 60 {
+		u := auth.User{ID: fmt.Sprintf("dev:p%02d", i), Name: fmt.Sprintf("同事%02d", i), Department: "销售部"}
+		if _, err := ts.opts.Auth.Users.Touch(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sv.AddComment(ctx, st.ID, stories.Author{ID: u.ID, Name: u.Name}, fmt.Sprintf("评论%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl := ts.opts.Polls.(*polls.Service)
+	poll, err := pl.Create(ctx, polls.Poll{Title: "团建去哪", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
+		Owner: admin.ID, OwnerDept: "人力资源部", Questions: []polls.Question{{Text: "去哪", Kind: polls.Single, Options: []string{"山", "海"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		u := auth.User{ID: fmt.Sprintf("dev:p%02d", i), Name: fmt.Sprintf("同事%02d", i), Department: "销售部"}
+		if err := pl.Vote(ctx, poll, u, []polls.Answer{{Choices: []int{i % 2}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sg := ts.opts.Suggest.(*suggest.Service)
+	box, err := sg.CreateBox(ctx, "食堂", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, _, err := sg.Submit(ctx, box.ID, "", fmt.Sprintf("建议%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := sv.CommentsPage(ctx, st.ID, "", 0)
+	if err != nil || first.Next == "" || len(first.Comments) != stories.CommentsPerPage {
+		t.Fatalf("first comment page: %d comments, next %q, %v", len(first.Comments), first.Next, err)
+	}
+	tok := ts.signIn(admin)
+	pages := []struct {
+		path    string
+		bounded bool
+	}{
+		{"/admin/audit", true},
+		{"/stories/" + st.ID, true},
+		{"/stories/" + st.ID + "?before=" + first.Next, true},
+		{"/leaderboard", false},
+		{"/polls", false},
+		{"/polls/" + poll.ID + "/results", false},
+		{"/suggest", true},
+		{"/", true},
+		{"/me", true},
+	}
+	body := ts.send(tok, http.MethodGet, "/stories/"+st.ID, nil, nil).Body.String()
+	// (The test clock stands still: the comments share a time, so their
+	// order is their IDs'; the stories package tests the order itself.)
+	if n := strings.Count(body, `<li class="comment"`); n != stories.CommentsPerPage || !strings.Contains(body, "更多评论") || !strings.Contains(body, "共 60 条") {
+		t.Errorf("the story page shows %d comments (want %d) or lacks the 更多 link or the total", n, stories.CommentsPerPage)
+	}
+	for _, p := range pages {
+		ts.send(tok, http.MethodGet, p.path, nil, nil) // warm caches (sessions, rendered Markdown)
+		cs.Reset()
+		rec := ts.send(tok, http.MethodGet, p.path, nil, nil)
+		c := cs.Counts()
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s: %d", p.path, rec.Code)
+			continue
+		}
+		t.Logf("%-40s %4d store ops (get %d, stat %d, list %d listing %d keys)", p.path, c.Ops(), c.Get, c.Stat, c.List, c.Listed)
+		if p.bounded && c.Ops() > maxOpsPerView {
+			t.Errorf("GET %s: %d store operations, want ≤ %d: %+v", p.path, c.Ops(), maxOpsPerView, c)
+		}
+	}
+}
