@@ -175,7 +175,7 @@ func newStoryCard(st *stories.Story) storyCard {
 type storyFeedView struct {
 	base
 	Tag     string
-	Cards   []storyCard
+	Cards   []feedCard
 	Total   int
 	NextURL string // the next page, "" at the end
 	PrevURL string
@@ -196,8 +196,12 @@ func (s *server) storyFeed(c echo.Context) error {
 		v.base = s.newBase(c, l, "stories.tag.title", tag)
 	}
 	v.Nav = "stories"
+	cards := make([]storyCard, 0, len(res.Stories))
 	for _, st := range res.Stories {
-		v.Cards = append(v.Cards, newStoryCard(st))
+		cards = append(cards, newStoryCard(st))
+	}
+	if v.Cards, err = s.newFeedCards(c, cards, l, v.CSRF); err != nil {
+		return err
 	}
 	path := c.Request().URL.EscapedPath()
 	if page*storiesPerPage < res.Total && page < maxPage {
@@ -539,6 +543,9 @@ func (s *server) afterLike(c echo.Context) error {
 	st, err := s.viewableStory(c)
 	if err != nil {
 		return err
+	}
+	if c.FormValue("from") == "feed" {
+		return s.afterFeedLike(c, st)
 	}
 	if !isFragment(c.Request()) {
 		return c.Redirect(http.StatusSeeOther, storyURL(st.ID))
