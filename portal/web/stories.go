@@ -114,6 +114,7 @@ func (s *server) storyRoutes(get, write func(string, echo.HandlerFunc, ...echo.M
 	write("/stories/:id/comments/:cid/delete", s.deleteComment)
 	write("/stories/:id/delete", s.deleteStory)
 	write("/stories/:id/report", s.reportStory)
+	s.storyUndoRoutes(get, write)
 	get("/moderation", s.moderationQueue, requireModerator)
 	write("/stories/:id/moderate", s.moderateStory, requireModerator)
 	if s.points != nil {
@@ -595,7 +596,11 @@ func (s *server) commentStory(c echo.Context) error {
 // deleteComment is POST /stories/:id/comments/:cid/delete (author or moderator).
 func (s *server) deleteComment(c echo.Context) error {
 	u := userOf(c)
-	cm, err := s.stories.DeleteComment(c.Request().Context(), c.Param("id"), c.Param("cid"), u.ID, u.CanModerate())
+	del := s.stories.DeleteComment
+	if un, ok := s.stories.(storyUndo); ok {
+		del = un.DeleteCommentUndoable
+	}
+	cm, err := del(c.Request().Context(), c.Param("id"), c.Param("cid"), u.ID, u.CanModerate())
 	if errors.Is(err, stories.ErrForbidden) {
 		return forbidden(err)
 	}
@@ -603,7 +608,7 @@ func (s *server) deleteComment(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.comment.delete", Target: "story:" + c.Param("id"), Detail: cm.ID + " by " + cm.Author})
-	return c.Redirect(http.StatusSeeOther, storyURL(c.Param("id"))+"#comments")
+	return c.Redirect(http.StatusSeeOther, storyURL(c.Param("id"))+"/comments/"+cm.ID+"/deleted")
 }
 
 // deleteStory is POST /stories/:id/delete: the author takes their story down.
@@ -617,7 +622,7 @@ func (s *server) deleteStory(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.delete.own", Target: "story:" + st.ID})
-	return c.Redirect(http.StatusSeeOther, "/stories")
+	return c.Redirect(http.StatusSeeOther, storyURL(st.ID)+"/deleted")
 }
 
 // reportStory is POST /stories/:id/report with a reason.

@@ -90,3 +90,64 @@ func TestAvatarOf(t *testing.T) {
 		t.Error("the colour follows the person's id, not the name")
 	}
 }
+
+// TestDeleteConfirmAndUndo: deleting a story or a comment goes through a
+// confirmation page (a plain form), lands on a page with 撤销, and 撤销 brings
+// it back.
+func TestDeleteConfirmAndUndo(t *testing.T) {
+	ts := newTestServer(t, nil)
+	me := ts.signIn(financeEd)
+	st := ts.postStory(financeEd, "要删的故事")
+	page := "/stories/" + st.ID
+	if body := ts.send(me, http.MethodGet, page, nil, nil).Body.String(); !strings.Contains(body, `href="`+page+`/delete"`) {
+		t.Fatal("story page has no link to the delete confirmation")
+	}
+	rec := ts.send(me, http.MethodGet, page+"/delete", nil, nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "确定删除这条故事吗？") || !strings.Contains(rec.Body.String(), `action="`+page+`/delete"`) {
+		t.Fatalf("confirm page: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if rec := ts.send(ts.token, http.MethodGet, page+"/delete", nil, nil); rec.Code != 403 {
+		t.Errorf("someone else's confirm page: %d", rec.Code)
+	}
+	form := url.Values{csrfField: {ts.csrf(me)}}
+	rec = ts.send(me, http.MethodPost, page+"/delete", nil, form)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != page+"/deleted" {
+		t.Fatalf("delete: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	rec = ts.send(me, http.MethodGet, page+"/deleted", nil, nil)
+	if !strings.Contains(rec.Body.String(), "撤销") || !strings.Contains(rec.Body.String(), `action="`+page+`/restore"`) {
+		t.Fatalf("undo page: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if strings.Contains(ts.send(me, http.MethodGet, "/stories", nil, nil).Body.String(), "要删的故事") {
+		t.Error("deleted story still in the feed")
+	}
+	if rec := ts.send(ts.token, http.MethodPost, page+"/restore", nil, url.Values{csrfField: {ts.csrf(ts.token)}}); rec.Code == http.StatusSeeOther {
+		t.Error("someone else undid my delete")
+	}
+	rec = ts.send(me, http.MethodPost, page+"/restore", nil, form)
+	if rec.Code != http.StatusSeeOther || !strings.Contains(ts.send(me, http.MethodGet, "/stories", nil, nil).Body.String(), "要删的故事") {
+		t.Fatalf("undo: %d; story not back in the feed", rec.Code)
+	}
+
+	c, err := ts.storiesOf().AddComment(context.Background(), st.ID, stories.Author{ID: financeEd.ID, Name: financeEd.Name}, "要删的评论")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpage := page + "/comments/" + c.ID
+	if rec := ts.send(me, http.MethodGet, cpage+"/delete", nil, nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "要删的评论") {
+		t.Fatalf("comment confirm page: %d", rec.Code)
+	}
+	rec = ts.send(me, http.MethodPost, cpage+"/delete", nil, form)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != cpage+"/deleted" {
+		t.Fatalf("delete comment: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if strings.Contains(ts.send(me, http.MethodGet, page, nil, nil).Body.String(), "要删的评论") {
+		t.Error("deleted comment still shown")
+	}
+	if rec := ts.send(me, http.MethodPost, cpage+"/restore", nil, form); rec.Code != http.StatusSeeOther {
+		t.Fatalf("undo comment: %d", rec.Code)
+	}
+	if !strings.Contains(ts.send(me, http.MethodGet, page, nil, nil).Body.String(), "要删的评论") {
+		t.Error("restored comment not shown")
+	}
+}
