@@ -25,6 +25,8 @@ var phoneMessages = map[string][2]string{
 	"undo.back":                  {"返回", "Back"},
 	"undo.late.title":            {"无法撤销", "Cannot undo"},
 	"undo.late":                  {"已超过 %d 分钟，或不是你删除的，无法撤销。", "More than %d minutes have passed, or you did not delete it: it cannot be undone."},
+	"polls.question.optional":    {"选填", "Optional"},
+	"polls.question.add":         {"添加问题", "Add a question"},
 }
 
 func init() { addMessages(phoneMessages) }
