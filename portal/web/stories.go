@@ -288,6 +288,7 @@ func (s *server) storyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v.Share = s.storyShare(v.Lang, st)
 	return s.render(c, http.StatusOK, pageStory, tmplContent, v)
 }
 

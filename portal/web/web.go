@@ -331,6 +331,7 @@ func (s *server) routes(e *echo.Echo) {
 	get("/", s.home)
 	get("/packs", s.packList)
 	get("/packs/:slug", s.packPage)
+	get("/packs/:slug/card.png", s.packCard)
 	s.knowledgeRoutes(get, write, match)
 	s.pathsRoutes(get, write)
 	get("/departments", s.departments)
@@ -383,7 +384,7 @@ var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, 
 	"/stories": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
-var rawRoutes = map[string]bool{signedDownloadPath: true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
+var rawRoutes = map[string]bool{signedDownloadPath: true, "/packs/:slug/card.png": true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
 	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true,
 	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true,
 	"/packs/:slug/images/:name": true, "/drafts/:id/images/:name": true}
