@@ -59,6 +59,7 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth
 		Audit:          audit.New(st, time.Now),
 		Roles:          roles,
 		SecureCookies:  cfg.SecureCookies(),
+		LinkKey:        key,
 		SessionMaxAge:  cfg.SessionAbsolute,
 		WriteLimit:     auth.NewLimiter(writesPerMinute, writeBurst, time.Now),
 		LoginLimit:     auth.NewLimiter(loginsPerMinute, loginBurst, time.Now),

@@ -25,7 +25,7 @@ import (
 // override the defaults.
 func startPortal(t *testing.T, args ...string) string {
 	t.Helper()
-	args = append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log-level", "warn"}, args...)
+	args = append([]string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log-level", "warn", "-demo-content=false"}, args...)
 	cfg, err := config.Load(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

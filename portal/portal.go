@@ -217,6 +217,9 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 			return fmt.Errorf("seed sample packs: %w", err)
 		}
 		a.log.Info("seeded sample packs into the empty store", "packs", n)
+		if cfg.DemoContent {
+			a.seedDemo(ctx, content)
+		}
 		a.runJob(ctx, jobKnowledgeUpkeep)
 		return nil
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	Addr    string // listen address
 	DataDir string // disk store and bleve index live here (embedded backends)
 	Seed    bool   // import the bundled content when the store has no packs
+	// DemoContent also seeds demo stories, a poll, an announcement and a
+	// suggestion box on that first run (content/demo/demo.yaml).
+	DemoContent bool
 	Dev     bool   // read templates and assets from disk on each request
 
 	S3Endpoint  string // host:port of MinIO/S3; empty selects the disk store
@@ -144,6 +147,8 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Addr, "addr", env.str("ADDR", "localhost:8080"), "listen address")
 	fs.StringVar(&c.DataDir, "data-dir", env.str("DATA_DIR", "data"), "directory for the embedded disk store and bleve index")
 	fs.BoolVar(&c.Seed, "seed", env.bool("SEED", true), "import the bundled sample packs when the store has none")
+	// JINNANG_DEMO=0 (an explicit no to demos) also turns the demo content off.
+	fs.BoolVar(&c.DemoContent, "demo-content", env.bool("DEMO_CONTENT", env.get("JINNANG_DEMO") != "0"), "on the first run also seed demo stories, a poll, an announcement and a suggestion box (marked 【示例】)")
 	fs.BoolVar(&c.Dev, "dev", env.bool("DEV", false), "development mode: read templates/ and assets/ from disk")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env.str("S3_ENDPOINT", ""), "MinIO/S3 endpoint host:port; empty uses the disk store")
 	fs.StringVar(&c.S3AccessKey, "s3-access-key", env.secret("S3_ACCESS_KEY"), "MinIO/S3 access key (or JINNANG_S3_ACCESS_KEY_FILE)")

@@ -34,7 +34,7 @@ const errMissingFrontMatter = "missing front matter (--- title: … ---)"
 func splitFrontMatter(name string, src []byte) (header, body []byte, err error) {
 	first, rest, found := bytes.Cut(src, []byte("\n"))
 	if !isDelimiter(first) {
-		return nil, nil, &FrontMatterError{File: name, Line: 1, Msg: errMissingFrontMatter}
+		return nil, nil, &FrontMatterError{File: name, Line: 1, Msg: errMissingFrontMatter, Code: FMMissing}
 	}
 	if !found {
 		rest = nil
@@ -54,7 +54,7 @@ func splitFrontMatter(name string, src []byte) (header, body []byte, err error) 
 		}
 		off += len(line) + 1
 	}
-	return nil, nil, &FrontMatterError{File: name, Line: 1,
+	return nil, nil, &FrontMatterError{File: name, Line: 1, Code: FMUnclosed,
 		Msg: "the --- opened on line 1 is never closed (add a line with --- after the header)"}
 }
 
@@ -67,20 +67,24 @@ func isDelimiter(line []byte) bool {
 // lines of the file: YAML line n is file line n+1.
 func decodeFrontMatter(name string, header []byte) (FrontMatter, error) {
 	var fm FrontMatter
+	var code, codeKey string // set just before a fail that has a code
 	fail := func(yamlLine int, format string, args ...any) (FrontMatter, error) {
 		line := 1
 		if yamlLine > 0 {
 			line = yamlLine + 1
 		}
-		return FrontMatter{}, &FrontMatterError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return FrontMatter{}, &FrontMatterError{File: name, Line: line, Msg: fmt.Sprintf(format, args...), Code: code, Key: codeKey}
 	}
+	with := func(c, k string) { code, codeKey = c, k }
 
 	file, err := yamlparser.ParseBytes(header, 0)
 	if err != nil {
 		var yerr yaml.Error
 		if errors.As(err, &yerr) && yerr.GetToken() != nil {
+			with(FMYAML, "")
 			return fail(yerr.GetToken().Position.Line, "invalid YAML: %s", fileLines(yerr.GetMessage()))
 		}
+		with(FMYAML, "")
 		return fail(0, "invalid YAML: %v", err)
 	}
 
@@ -123,6 +127,7 @@ func decodeFrontMatter(name string, header []byte) (FrontMatter, error) {
 			if fm.Audience, err = listValue(key, value); err == nil {
 				for _, a := range fm.Audience {
 					if !slices.Contains(Audiences, a) {
+						with(FMAudience, key)
 						return fail(keyLine, "audience %q is not one of %s", a, strings.Join(Audiences, ", "))
 					}
 				}
@@ -130,9 +135,11 @@ func decodeFrontMatter(name string, header []byte) (FrontMatter, error) {
 		case "date":
 			fm.Date, err = dateValue(value)
 		default:
+			with(FMUnknownKey, key)
 			return fail(keyLine, "unknown key %q (allowed: %s)", key, strings.Join(frontMatterKeys, ", "))
 		}
 		if err != nil {
+			with(FMValue, key)
 			var verr *valueError
 			if errors.As(err, &verr) {
 				return fail(verr.line, "%s", verr.msg)
@@ -142,6 +149,7 @@ func decodeFrontMatter(name string, header []byte) (FrontMatter, error) {
 	}
 
 	if fm.Title == "" {
+		with(FMNoTitle, "title")
 		if titleLine > 0 {
 			return fail(titleLine, "title is empty")
 		}

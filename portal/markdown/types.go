@@ -40,7 +40,21 @@ type FrontMatterError struct {
 	File string
 	Line int // 1-based line in the file, 0 if unknown
 	Msg  string
+	// Code names the kind of problem for translated messages (one of the
+	// FM* constants, "" for others); Key is the front-matter key involved.
+	Code, Key string
 }
+
+// Codes of FrontMatterError.
+const (
+	FMMissing    = "missing"     // the file does not start with ---
+	FMUnclosed   = "unclosed"    // the --- header is never closed
+	FMYAML       = "yaml"        // the header is not valid YAML
+	FMUnknownKey = "unknown-key" // a key that is not allowed
+	FMValue      = "value"       // a value of the wrong kind for Key
+	FMAudience   = "audience"    // an audience that is not one of Audiences
+	FMNoTitle    = "no-title"    // the title is missing or empty
+)
 
 // Error formats the problem as "file:line: front matter: message".
 func (e *FrontMatterError) Error() string {

@@ -85,6 +85,8 @@ type Question struct {
 	Text    string   `json:"text"`
 	Kind    Kind     `json:"kind"`
 	Options []string `json:"options,omitempty"` // choice questions only
+	// Optional questions may be left unanswered.
+	Optional bool `json:"optional,omitempty"`
 }
 
 // Poll is a poll or questionnaire.
@@ -392,13 +394,17 @@ func (s *Service) HasVoted(ctx context.Context, p *Poll, userID string) (bool, e
 // CheckAnswers cleans answers and checks them against p's questions: one
 // answer per question, a single choice for single, distinct valid choices
 // for multiple, at most MaxText characters of text. Every question must be
-// answered.
+// answered unless it is Optional.
 func (p *Poll) CheckAnswers(answers []Answer) error {
 	if len(answers) != len(p.Questions) {
 		return fmt.Errorf("%w: %d answers to %d questions", ErrInvalid, len(answers), len(p.Questions))
 	}
 	for i, q := range p.Questions {
 		a := &answers[i]
+		if q.Optional && len(a.Choices) == 0 && clean(a.Text, true) == "" {
+			a.Choices, a.Text = nil, ""
+			continue // an optional question left blank
+		}
 		switch q.Kind {
 		case Text:
 			a.Choices = nil

@@ -141,6 +141,7 @@ func (s *server) announcementPage(c echo.Context) error {
 		return err
 	}
 	v.Confirmed = c.QueryParam("confirmed") == "1"
+	v.Share = s.announcementShare(a)
 	return s.render(c, http.StatusOK, pageAnnouncement, tmplContent, v)
 }
 

@@ -37,6 +37,9 @@ type AuthOptions struct {
 	Audit *audit.Log
 	// DemoUsers are the people of the dev picker; empty unless the dev provider runs.
 	DemoUsers []auth.Identity
+	// LinkKey signs download links that work without a session (the "open
+	// in browser" page in WeChat); empty means a random key per process.
+	LinkKey []byte
 	// SecureCookies sets Secure and the __Host- prefix; false only for plain
 	// HTTP on loopback.
 	SecureCookies bool

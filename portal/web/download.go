@@ -43,7 +43,10 @@ func inWeChatOnly(r *http.Request) bool {
 type weChatView struct {
 	base
 	File *files.File
-	Link string // absolute download URL
+	Link string // absolute signed download URL (no session needed)
+	// PreviewLink opens a PDF or Office file inline (iOS previews it); "" for other types.
+	PreviewLink string
+	Minutes     int // how long the links work
 }
 
 // download is GET /files/:id/download?v=N: the bytes, streamed with Range
@@ -62,11 +65,14 @@ func (s *server) download(c echo.Context) error {
 	req := c.Request()
 	ctx := req.Context()
 	if inWeChatOnly(req) {
-		link := fileURL(f.ID) + "/download"
-		if n > 0 {
-			link += "?v=" + strconv.Itoa(n)
+		if _, ok := f.Version(n); !ok {
+			return &Error{Status: http.StatusNotFound, Public: "error.404", Cause: fmt.Errorf("file %s has no version %d: %w", f.ID, n, store.ErrNotFound)}
 		}
-		v := weChatView{base: s.newBase(c, langOf(c), "wechat.title"), File: f, Link: s.absURL(c, link)}
+		v := weChatView{base: s.newBase(c, langOf(c), "wechat.title"), File: f, Link: s.absURL(c, s.signedLink(f, n, false)),
+			Minutes: int(files.LinkTTL.Minutes())}
+		if ver, _ := f.Version(n); inlineOnPhone(ver.MediaType) {
+			v.PreviewLink = s.absURL(c, s.signedLink(f, n, true))
+		}
 		v.Nav = "files"
 		return s.render(c, http.StatusOK, pageWeChat, tmplContent, v)
 	}

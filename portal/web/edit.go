@@ -571,7 +571,7 @@ func sourceError(l Lang, err error) string {
 	var fe *markdown.FrontMatterError
 	switch {
 	case errors.As(err, &fe):
-		return mustT(l, "edit.source.fm", fe.Msg)
+		return frontMatterMessage(l, fe)
 	case errors.Is(err, markdown.ErrTooLarge):
 		return mustT(l, "edit.source.large", markdown.MaxSourceSize>>10)
 	case errors.Is(err, markdown.ErrTooComplex):

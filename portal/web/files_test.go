@@ -518,7 +518,7 @@ func TestWeChatDownloadPage(t *testing.T) {
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || rec.Header().Get("Content-Disposition") != "" {
 		t.Fatalf("WeChat download: %d %v", rec.Code, rec.Header())
 	}
-	mustContain(t, "WeChat page", body, "点右上角 ··· 选择『在浏览器打开』", `<code id="download-link">http://example.com/files/`+id+`/download?v=1</code>`,
+	mustContain(t, "WeChat page", body, "点右上角 ··· 选择『在浏览器打开』", `<code id="download-link">http://example.com/dl/`+id+`?`, "15 分钟内有效",
 		`data-copy="#download-link"`, `src="/assets/copy.`, xlsxName)
 	if n, err := ts.files.Downloads(context.Background(), id); err != nil || n != 0 {
 		t.Errorf("the WeChat page counted as a download: %d %v", n, err)
@@ -532,7 +532,7 @@ func TestWeChatDownloadPage(t *testing.T) {
 	ts2 := newTestServer(t, func(o *Options) { o.BaseURL = "https://jinnang.example.com/" })
 	id2 := uploadXLSX(t, ts2, ts2.signIn(financeEd), "报销单")
 	body = do(ts2, http.MethodGet, "/files/"+id2+"/download", wechat).Body.String()
-	mustContain(t, "WeChat page with base URL", body, ">https://jinnang.example.com/files/"+id2+"/download<")
+	mustContain(t, "WeChat page with base URL", body, ">https://jinnang.example.com/dl/"+id2+"?")
 }
 
 func TestPreviewRules(t *testing.T) {

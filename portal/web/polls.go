@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +39,9 @@ type Polls interface {
 
 var _ Polls = (*polls.Service)(nil)
 
-// pollQuestionSlots is how many question rows the (script-free) create form offers.
-const pollQuestionSlots = 8
+// pollQuestionSlots is how many question rows the (script-free) create form
+// offers at first; 添加问题 re-renders it with one more, up to polls.MaxQuestions.
+const pollQuestionSlots = 2
 
 // pollDeadlineLayout is the value format of <input type="datetime-local">.
 const pollDeadlineLayout = "2006-01-02T15:04"
@@ -85,11 +87,12 @@ func (s *server) pollList(c echo.Context) error {
 
 // questionSlot is one row of the create form.
 type questionSlot struct {
-	N       int
-	Num     int // N+1, as shown
-	Text    string
-	Kind    string
-	Options string
+	N        int
+	Num      int // N+1, as shown
+	Text     string
+	Kind     string
+	Options  string
+	Optional bool
 }
 
 // pollFormView is the data of the create form.
@@ -106,6 +109,8 @@ type pollFormView struct {
 	OwnerDept  string
 	Slots      []questionSlot
 	Errors     map[string]string
+	CanAdd     bool // fewer slots than polls.MaxQuestions
+	Added      bool // the form was re-rendered by 添加问题
 }
 
 // newPollFormView fills the form with defaults.
@@ -126,9 +131,7 @@ func (s *server) newPollFormView(c echo.Context) (pollFormView, error) {
 			v.Depts = append(v.Depts, d.Name)
 		}
 	}
-	for i := range pollQuestionSlots {
-		v.Slots = append(v.Slots, questionSlot{N: i, Num: i + 1, Kind: string(polls.Single)})
-	}
+	v.setSlots(pollQuestionSlots)
 	v.Nav = "polls"
 	return v, nil
 }
@@ -175,20 +178,36 @@ func (s *server) createPoll(c echo.Context) error {
 		v.Errors["deadline"] = mustT(l, "polls.deadline.past")
 	}
 	p.Deadline = dl
+	slots, _ := strconv.Atoi(form.Get("slots"))
+	for k := range form { // a slot the form sent counts even without "slots"
+		if n, err := strconv.Atoi(strings.TrimPrefix(k, "qtext")); err == nil && strings.HasPrefix(k, "qtext") && n >= slots {
+			slots = n + 1
+		}
+	}
+	adding := form.Get("add") != ""
+	if adding {
+		slots++
+	}
+	v.setSlots(slots)
 	var slotOf []int // the slot of each filled question
 	for i := range v.Slots {
 		sl := &v.Slots[i]
 		n := strconv.Itoa(i)
-		sl.Text, sl.Kind, sl.Options = form.Get("qtext"+n), form.Get("qkind"+n), form.Get("qopts"+n)
+		sl.Text, sl.Kind, sl.Options = form.Get("qtext"+n), cmp.Or(form.Get("qkind"+n), string(polls.Single)), form.Get("qopts"+n)
+		sl.Optional = form.Get("qoptional"+n) != ""
 		if strings.TrimSpace(sl.Text) == "" {
 			continue
 		}
-		q := polls.Question{Text: sl.Text, Kind: polls.Kind(sl.Kind)}
+		q := polls.Question{Text: sl.Text, Kind: polls.Kind(sl.Kind), Optional: sl.Optional}
 		if q.Kind != polls.Text {
 			q.Options = strings.Split(strings.ReplaceAll(sl.Options, "\r\n", "\n"), "\n")
 		}
 		p.Questions = append(p.Questions, q)
 		slotOf = append(slotOf, i)
+	}
+	if adding { // 添加问题: the same form with one more slot, nothing checked yet
+		v.Errors, v.Added = map[string]string{}, true
+		return s.render(c, http.StatusOK, pagePollForm, tmplContent, v)
 	}
 	if len(v.Errors) == 0 {
 		if err := p.Validate(); err != nil {
@@ -418,3 +437,14 @@ const (
 	pagePoll        = "poll"
 	pagePollResults = "pollresults"
 )
+
+// setSlots gives the form n question slots (at least pollQuestionSlots, at
+// most polls.MaxQuestions), keeping what the existing ones hold.
+func (v *pollFormView) setSlots(n int) {
+	n = max(pollQuestionSlots, min(n, polls.MaxQuestions))
+	for i := len(v.Slots); i < n; i++ {
+		v.Slots = append(v.Slots, questionSlot{N: i, Num: i + 1, Kind: string(polls.Single)})
+	}
+	v.Slots = v.Slots[:n]
+	v.CanAdd = n < polls.MaxQuestions
+}

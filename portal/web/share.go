@@ -17,6 +17,7 @@ type shareMeta struct {
 	Description string
 	Type        string // og:type
 	URL         string // absolute; "" without a configured base URL
+	Image       string // og:image, the card's PNG (absolute with a base URL)
 }
 
 // shareDescMax is how many characters of the text describe a page that has
@@ -49,5 +50,6 @@ func (s *server) packShare(p *packs.Pack) *shareMeta {
 	if s.baseURL != "" {
 		m.URL = s.baseURL + "/packs/" + url.PathEscape(p.Slug)
 	}
+	m.Image = s.packCardURL(p.Slug)
 	return m
 }

@@ -116,6 +116,7 @@ func (s *server) storyRoutes(get, write func(string, echo.HandlerFunc, ...echo.M
 	write("/stories/:id/comments/:cid/delete", s.deleteComment)
 	write("/stories/:id/delete", s.deleteStory)
 	write("/stories/:id/report", s.reportStory)
+	s.storyUndoRoutes(get, write)
 	get("/moderation", s.moderationQueue, requireModerator)
 	write("/stories/:id/moderate", s.moderateStory, requireModerator)
 	if s.points != nil {
@@ -177,7 +178,7 @@ func newStoryCard(st *stories.Story) storyCard {
 type storyFeedView struct {
 	base
 	Tag     string
-	Cards   []storyCard
+	Cards   []feedCard
 	Total   int
 	NextURL string // the next page, "" at the end
 	PrevURL string
@@ -198,8 +199,12 @@ func (s *server) storyFeed(c echo.Context) error {
 		v.base = s.newBase(c, l, "stories.tag.title", tag)
 	}
 	v.Nav = "stories"
+	cards := make([]storyCard, 0, len(res.Stories))
 	for _, st := range res.Stories {
-		v.Cards = append(v.Cards, newStoryCard(st))
+		cards = append(cards, newStoryCard(st))
+	}
+	if v.Cards, err = s.newFeedCards(c, cards, l, v.CSRF); err != nil {
+		return err
 	}
 	path := c.Request().URL.EscapedPath()
 	if page*storiesPerPage < res.Total && page < maxPage {
@@ -317,6 +322,7 @@ func (s *server) storyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v.Share = s.storyShare(v.Lang, st)
 	return s.render(c, http.StatusOK, pageStory, tmplContent, v)
 }
 
@@ -574,6 +580,9 @@ func (s *server) afterLike(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.FormValue("from") == "feed" {
+		return s.afterFeedLike(c, st)
+	}
 	if !isFragment(c.Request()) {
 		return c.Redirect(http.StatusSeeOther, storyURL(st.ID))
 	}
@@ -618,7 +627,11 @@ func (s *server) commentStory(c echo.Context) error {
 // deleteComment is POST /stories/:id/comments/:cid/delete (author or moderator).
 func (s *server) deleteComment(c echo.Context) error {
 	u := userOf(c)
-	cm, err := s.stories.DeleteComment(c.Request().Context(), c.Param("id"), c.Param("cid"), u.ID, u.CanModerate())
+	del := s.stories.DeleteComment
+	if un, ok := s.stories.(storyUndo); ok {
+		del = un.DeleteCommentUndoable
+	}
+	cm, err := del(c.Request().Context(), c.Param("id"), c.Param("cid"), u.ID, u.CanModerate())
 	if errors.Is(err, stories.ErrForbidden) {
 		return forbidden(err)
 	}
@@ -626,7 +639,7 @@ func (s *server) deleteComment(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.comment.delete", Target: "story:" + c.Param("id"), Detail: cm.ID + " by " + cm.Author})
-	return c.Redirect(http.StatusSeeOther, storyURL(c.Param("id"))+"#comments")
+	return c.Redirect(http.StatusSeeOther, storyURL(c.Param("id"))+"/comments/"+cm.ID+"/deleted")
 }
 
 // deleteStory is POST /stories/:id/delete: the author takes their story down.
@@ -640,7 +653,7 @@ func (s *server) deleteStory(c echo.Context) error {
 		return err
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.delete.own", Target: "story:" + st.ID})
-	return c.Redirect(http.StatusSeeOther, "/stories")
+	return c.Redirect(http.StatusSeeOther, storyURL(st.ID)+"/deleted")
 }
 
 // reportStory is POST /stories/:id/report with a reason.

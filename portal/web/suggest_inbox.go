@@ -176,7 +176,7 @@ func (s *server) createBox(c echo.Context) error {
 	}
 	b, err := s.suggest.CreateBox(c.Request().Context(), v.BoxTitle, v.Intro, cats)
 	if errors.Is(err, suggest.ErrInvalid) {
-		v.Errors["title"] = mustT(v.Lang, "suggest.box.invalid", suggest.MaxTitle, suggest.MaxIntro, suggest.MaxCategories, suggest.MaxCategory)
+		boxFieldErrors(v.Lang, v.BoxTitle, v.Intro, cats, v.Errors)
 		return s.render(c, http.StatusUnprocessableEntity, pageSuggestBoxes, tmplContent, v)
 	}
 	if err != nil {

@@ -82,7 +82,7 @@ func TestButtonHierarchy(t *testing.T) {
 	st := ts.postStory(employee, "今天的团建")
 	page := "/stories/" + st.ID
 	body := do(ts, http.MethodGet, page, nil).Body.String()
-	if !regexp.MustCompile(`<button type="submit" class="danger">[^<]*删除`).MatchString(body) {
+	if !regexp.MustCompile(`<a class="button danger" href="[^"]+/delete">[^<]*删除`).MatchString(body) {
 		t.Errorf("story delete is not a danger button")
 	}
 	if !strings.Contains(body, `class="primary like" aria-pressed="false"`) {

@@ -318,6 +318,9 @@ func (s *server) routes(e *echo.Echo) {
 	match(getHead, "/auth/dev", s.devPick)
 	match([]string{http.MethodGet, http.MethodPost}, callbackPath, s.callback)
 	match(post, "/auth/logout", s.logout) // checks CSRF itself when there is a session
+	if s.files != nil {
+		match(getHead, signedDownloadPath, s.signedDownload) // signed link, no session (WeChat → browser)
+	}
 	// Anonymous routes (suggestions) go here: they must not read the session,
 	// so they get no requireUser/requireCSRF; guardWrites still refuses
 	// cross-site posts and limits by address.
@@ -334,6 +337,7 @@ func (s *server) routes(e *echo.Echo) {
 	get("/", s.home)
 	get("/packs", s.packList)
 	get("/packs/:slug", s.packPage)
+	get("/packs/:slug/card.png", s.packCard)
 	s.knowledgeRoutes(get, write, match)
 	s.pathsRoutes(get, write)
 	get("/departments", s.departments)
@@ -386,7 +390,7 @@ var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, 
 	"/stories": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
-var rawRoutes = map[string]bool{"/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
+var rawRoutes = map[string]bool{signedDownloadPath: true, "/packs/:slug/card.png": true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
 	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true,
 	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true,
 	"/packs/:slug/images/:name": true, "/drafts/:id/images/:name": true}
