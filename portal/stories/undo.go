@@ -81,6 +81,10 @@ func (s *Service) RestoreComment(ctx context.Context, id, commentID, userID stri
 	if err != nil && !errors.Is(err, store.ErrPrecondition) {
 		return nil, fmt.Errorf("restore comment %q: %w", commentID, err)
 	}
+	// The comment digest (newest comments, count) was rebuilt without it.
+	if err := s.store.Delete(ctx, digestKey(id)); err != nil {
+		return nil, fmt.Errorf("restore comment %q: drop digest: %w", commentID, err)
+	}
 	if err := s.store.Delete(ctx, trashKey(id, commentID)); err != nil {
 		return nil, fmt.Errorf("restore comment %q: %w", commentID, err)
 	}

@@ -49,6 +49,11 @@ func TestRestoreWithinUndoWindow(t *testing.T) {
 	if cs, _ := s.Comments(ctx, st2.ID); len(cs) != 0 {
 		t.Fatalf("deleted comment still listed: %v", cs)
 	}
+	// The story page reads the digest of the newest comments: read it now,
+	// so that it is rebuilt without the deleted comment.
+	if p, err := s.CommentsPage(ctx, st2.ID, "", 0); err != nil || p.Total != 0 {
+		t.Fatalf("comment page after delete: %+v %v", p, err)
+	}
 	if _, err := s.RestoreComment(ctx, st2.ID, c.ID, alice.ID); !errors.Is(err, ErrForbidden) {
 		t.Errorf("alice restores the comment bob deleted: %v", err)
 	}
@@ -58,6 +63,9 @@ func TestRestoreWithinUndoWindow(t *testing.T) {
 	}
 	if cs, _ := s.Comments(ctx, st2.ID); len(cs) != 1 || cs[0].ID != c.ID {
 		t.Errorf("restored comment not listed: %v", cs)
+	}
+	if p, err := s.CommentsPage(ctx, st2.ID, "", 0); err != nil || p.Total != 1 || len(p.Comments) != 1 || p.Comments[0].ID != c.ID {
+		t.Errorf("restored comment not on the story page: %+v %v", p, err)
 	}
 	if _, err := s.DeleteCommentUndoable(ctx, st2.ID, c.ID, bob.ID, false); err != nil {
 		t.Fatal(err)
