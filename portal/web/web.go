@@ -80,6 +80,8 @@ type Options struct {
 	Stories Stories
 	// Points is the contributors' leaderboard and badges; nil turns them off.
 	Points Points
+	// Media is the video and voice transcode queue; nil turns video off.
+	Media Media
 	// BadRecords lists the records lists skipped as unreadable, for the
 	// admin health page; nil leaves that section out.
 	BadRecords BadRecords
@@ -145,6 +147,7 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+	media   Media   // nil when video and voice are off
 
 	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
 	decodes    *images.Budget // bounds concurrent photo decodes
@@ -200,6 +203,7 @@ func New(opts Options) (*echo.Echo, error) {
 		polls:      opts.Polls,
 		stories:    opts.Stories,
 		points:     opts.Points,
+		media:      opts.Media,
 		badRecords: opts.BadRecords,
 		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,

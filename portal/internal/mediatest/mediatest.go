@@ -62,7 +62,7 @@ func Video(t testing.TB, dir string, c Clip) string {
 	}
 	if c.Kbps > 0 {
 		k := strconv.Itoa(c.Kbps) + "k"
-		args = append(args, "-b:v", k, "-minrate", k, "-maxrate", k, "-bufsize", k)
+		args = append(args, "-b:v", k, "-minrate", k, "-maxrate", k, "-bufsize", k, "-x264-params", "nal-hrd=cbr:force-cfr=1")
 	}
 	if c.Ext == "mov" || c.Ext == "mp4" {
 		args = append(args, "-movflags", "+use_metadata_tags")
