@@ -27,6 +27,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
 	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/paths"
 	"github.com/jinnang/jinnang/portal/people"
@@ -134,6 +135,8 @@ type app struct {
 	search *search.Service
 	// ch is notifications and the WeCom channel (messages, address book, bot).
 	ch *channel
+	// media is the video and voice transcode queue; nil without ffmpeg.
+	media *media.Queue
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
@@ -160,6 +163,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
+	a.media = openMedia(cfg, a.store, log)
 	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
 		a.close()
 		return nil, fmt.Errorf("wecom: %w", err)
@@ -312,6 +316,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Polls:            a.polls,
 		Stories:          a.stories,
 		Points:           a.points,
+		Media:            a.mediaPort(),
 		Editor:           a.packs,
 		Paths:            a.paths,
 		People:           a.people,
@@ -355,6 +360,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
 	go every(ctx, time.Hour, a.knowledgeUpkeep)
 	a.ch.background(ctx, cfg)
+	a.runMedia(ctx)
 	if listening != nil {
 		listening(ln.Addr())
 	}
