@@ -338,7 +338,7 @@ func (q *Queue) Work(ctx context.Context) (int, error) {
 		}
 		ran, err := q.lease.Run(ctx, leaseName(id), ttl, func(ctx context.Context) error { return q.process(ctx, id) })
 		if err != nil {
-			q.opts.Log.Warn("media job", "job", id, "err", err)
+			q.opts.Log.Warn("media job failed to run; it stays queued", "err", err)
 			continue
 		}
 		if ran {
@@ -368,14 +368,23 @@ func (q *Queue) process(ctx context.Context, id string) error {
 	if err := q.putJob(ctx, j, store.PutOptions{IfMatch: j.ETag}); err != nil {
 		return err
 	}
-	q.opts.Log.Info("media job started", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts)
+	q.opts.Log.Info("media job started", "job", logID(j), "kind", j.Kind, "attempt", j.Attempts)
 	start := time.Now()
 	terr := q.transcode(ctx, j)
 	if terr != nil && ctx.Err() != nil {
 		return fmt.Errorf("media job %s interrupted: %w", j.ID, terr)
 	}
-	q.opts.Log.Info("media job finished", "job", j.ID, "took", time.Since(start).Round(time.Millisecond), "err", terr)
+	q.opts.Log.Info("media job finished", "job", logID(j), "took", time.Since(start).Round(time.Millisecond), "err", terr)
 	return q.finish(ctx, j, terr)
+}
+
+// logID names a job in logs; an anonymous job (a suggestion's) is not
+// named, so no log line ties a time to its record.
+func logID(j *Job) string {
+	if j.Anonymous {
+		return "anonymous"
+	}
+	return j.ID
 }
 
 // finish records the outcome, drops the upload and the queue marker.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
 )
 
 // Media is what the web layer needs from the transcode queue
@@ -29,6 +31,12 @@ type Media interface {
 }
 
 var _ Media = (*media.Queue)(nil)
+
+// The file inputs of video and voice.
+const (
+	videoField = "video"
+	voiceField = "voice"
+)
 
 // mediaRetry is the Retry-After of a full transcode queue, in seconds.
 const mediaRetry = 60
@@ -148,19 +156,25 @@ func (s *server) storyVideoLimit() int64 {
 }
 
 var mediaMessages = map[string][2]string{
-	"media.busy":            {"视频处理排队已满，请稍后再发。", "Too many videos are waiting to be processed; please post again in a little while."},
-	"media.long":            {"视频有 %d 秒，最长 %d 秒", "the clip is %d s long, at most %d s"},
-	"media.large":           {"视频超过 %d MB", "the video is over %d MB"},
-	"media.unreadable":      {"文件无法读取为视频或音频（可能已损坏）", "the file cannot be read as video or audio (it may be damaged)"},
-	"media.processing":      {"处理中", "Processing"},
-	"media.processing.help": {"视频正在转码，完成后即可播放，请稍后刷新。", "The video is being converted; it plays here once that is done. Refresh in a little while."},
-	"media.failed":          {"视频处理失败：%s", "The video could not be processed: %s"},
-	"media.video":           {"视频", "Video"},
-	"media.seconds":         {"%d 秒", "%d s"},
-	"media.novideo":         {"你的浏览器不能播放这个视频，", "Your browser cannot play this video; "},
-	"media.download":        {"下载视频", "download it"},
-	"storyform.video":       {"短视频（可选）", "Short video (optional)"},
-	"storyform.video.help":  {"一段视频，最长 %d 秒、%d MB；上传后会转码，稍后可看。", "One video, at most %d s and %d MB; it is converted after upload and plays a little later."},
+	"media.busy":             {"视频处理排队已满，请稍后再发。", "Too many videos are waiting to be processed; please post again in a little while."},
+	"media.long":             {"视频有 %d 秒，最长 %d 秒", "the clip is %d s long, at most %d s"},
+	"media.large":            {"视频超过 %d MB", "the video is over %d MB"},
+	"media.unreadable":       {"文件无法读取为视频或音频（可能已损坏）", "the file cannot be read as video or audio (it may be damaged)"},
+	"media.processing":       {"处理中", "Processing"},
+	"media.processing.help":  {"视频正在转码，完成后即可播放，请稍后刷新。", "The video is being converted; it plays here once that is done. Refresh in a little while."},
+	"media.failed":           {"视频处理失败：%s", "The video could not be processed: %s"},
+	"media.video":            {"视频", "Video"},
+	"media.seconds":          {"%d 秒", "%d s"},
+	"media.novideo":          {"你的浏览器不能播放这个视频，", "Your browser cannot play this video; "},
+	"media.download":         {"下载视频", "download it"},
+	"suggest.video.attached": {"附带的视频", "Attached video"},
+	"suggest.video":          {"短视频（可选）", "Short video (optional)"},
+	"suggest.video.help":     {"一段视频，最长 %d 秒、%d MB。视频会重新编码，手机型号、位置等信息不会保留。", "One video, at most %d s and %d MB. It is re-encoded: nothing of the phone (model, location) is kept."},
+	"suggest.video.one":      {"只能附一段视频", "only one video may be attached"},
+	"suggest.voice.refused":  {"意见箱不接受语音：声音能认出是谁。请用文字，或附一段不含人声的视频。", "The suggestion box takes no voice notes: a voice identifies a person. Write it down, or attach a video without speech."},
+	"suggest.voice.note":     {"为了保护匿名，意见箱不接受语音（声音能认出是谁）。", "To keep you anonymous, the box takes no voice notes (a voice identifies a person)."},
+	"storyform.video":        {"短视频（可选）", "Short video (optional)"},
+	"storyform.video.help":   {"一段视频，最长 %d 秒、%d MB；上传后会转码，稍后可看。", "One video, at most %d s and %d MB; it is converted after upload and plays a little later."},
 }
 
 // enqueueVideo queues the transcode of an uploaded video part. A refusal
@@ -190,4 +204,77 @@ func (s *server) dropVideo(c echo.Context, job string) {
 	if err := s.media.Remove(context.WithoutCancel(c.Request().Context()), job); err != nil {
 		s.log.Warn("could not remove the video of a post not saved", "job", job, "err", err)
 	}
+}
+
+// suggestMediaPart reads a video or voice part of an anonymous suggestion.
+// A video is queued anonymously (job times to the day, no log line naming
+// it); a voice note is refused, since a voice identifies a person. Nothing
+// is logged: an anonymous route logs nothing of a visit.
+func (s *server) suggestMediaPart(c echo.Context, l Lang, b *suggest.Box, f *suggestForm, p *multipart.Part) error {
+	switch {
+	case p.FileName() == "" || b.Closed || f.videoErr != "":
+		return nil
+	case s.media == nil:
+		return nil
+	}
+	if p.FormName() == voiceField {
+		f.videoErr, f.videoStatus = mustT(l, "suggest.voice.refused"), http.StatusUnprocessableEntity
+		return nil
+	}
+	if f.video != "" {
+		f.videoErr, f.videoStatus = mustT(l, "suggest.video.one"), http.StatusUnprocessableEntity
+		return nil
+	}
+	j, err := s.media.Enqueue(c.Request().Context(), media.KindVideo, p, true)
+	if err == nil {
+		f.video = j.ID
+		return nil
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, media.ErrTooLarge) {
+		f.videoErr, f.videoStatus = mustT(l, "media.large", s.media.MaxBytes()>>20), http.StatusRequestEntityTooLarge
+		return nil
+	}
+	msg, status, err := mediaError(c, l, err)
+	if err != nil {
+		return err
+	}
+	f.videoErr, f.videoStatus = msg, status
+	return nil
+}
+
+// suggestVideo is GET /suggest/items/:ref/video.mp4 and /poster.jpg (the
+// handling team): the re-encoded video of a suggestion.
+func (s *server) suggestVideo(c echo.Context) error {
+	sg, err := s.suggest.Get(c.Request().Context(), c.Param("ref"))
+	if err != nil {
+		return fmt.Errorf("suggestion video: %w", err)
+	}
+	if sg.Video == "" {
+		return fmt.Errorf("suggestion has no video: %w", store.ErrNotFound)
+	}
+	part := media.PartVideo
+	if strings.HasSuffix(c.Path(), "/poster.jpg") {
+		part = media.PartPoster
+	}
+	return s.serveMedia(c, sg.Video, part)
+}
+
+// suggestVideoView is the video of a suggestion on the handling page.
+func (s *server) suggestVideoView(ctx context.Context, base string, sg *suggest.Suggestion) *videoView {
+	if sg.Video == "" || s.media == nil {
+		return nil
+	}
+	j, err := s.media.Job(ctx, sg.Video)
+	if err != nil {
+		return nil
+	}
+	v := &videoView{State: j.State, Width: j.Width, Height: j.Height, Seconds: int(j.Seconds + 0.5), Processing: !j.Done() && !j.Failed()}
+	if j.Done() {
+		v.Done, v.Src, v.Poster = true, base+"/video.mp4", base+"/poster.jpg"
+	}
+	if j.Failed() {
+		v.Reason = j.ReasonZh
+	}
+	return v
 }

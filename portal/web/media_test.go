@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"mime/multipart"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,10 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/internal/mediatest"
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/suggest"
 )
 
 // newMediaServer is a test server with a real transcode queue (its own
@@ -203,5 +206,82 @@ func TestStoryVideoRefusals(t *testing.T) {
 	rec = ts.postVideo(ts.token, "满了", "q.mp4", clip, nil)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "视频处理排队已满") {
 		t.Errorf("full queue: %d %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
+
+func TestSuggestVideoAnonymous(t *testing.T) {
+	ts, q, mst := newMediaServer(t, media.QueueOptions{})
+	ctx := context.Background()
+	sg := ts.opts.Suggest.(*suggest.Service)
+	b, err := sg.CreateBox(ctx, "车间意见箱", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := text("token", sg.FormToken(b.ID))
+	form := anonSend(ts, "", http.MethodGet, "/s/"+b.ID, nil).Body.String()
+	if !strings.Contains(form, `name="video"`) || !strings.Contains(form, "意见箱不接受语音") {
+		t.Errorf("the form offers no video or does not say voice is refused")
+	}
+	voice, _ := os.ReadFile(mediatest.Audio(t, t.TempDir(), "m4a", 1))
+	rec := anonMultipart(ts, "", "/s/"+b.ID, tok, text("body", "语音建议"), anonPart{"voice", "voice.m4a", voice})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "声音能认出是谁") || !strings.Contains(rec.Body.String(), "语音建议</textarea>") {
+		t.Errorf("voice on the anonymous path: %d, want 422 with the reason and the text kept", rec.Code)
+	}
+	clip, _ := os.ReadFile(mediatest.Video(t, t.TempDir(), mediatest.Clip{W: 640, H: 360, Seconds: 2}))
+	rec = anonMultipart(ts, "", "/s/"+b.ID, tok, text("body", "安全通道被堵住了"), anonPart{"video", "IMG_2024.MOV", clip})
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "receipt") {
+		t.Fatalf("submit with a video: %d\n%s", rec.Code, rec.Body.String())
+	}
+	items, err := sg.List(ctx, suggest.Filter{})
+	if err != nil || len(items) != 1 || items[0].Video == "" {
+		t.Fatalf("stored suggestions %+v %v", items, err)
+	}
+	j, err := q.Job(ctx, items[0].Video)
+	if err != nil || !j.Anonymous || !j.Created.Equal(j.Created.Truncate(24*time.Hour)) {
+		t.Fatalf("job %+v %v: want anonymous with its time to the day", j, err)
+	}
+	q.Work(ctx)
+	// Nothing in the media keys or records names the sender or the file.
+	for obj, err := range mst.List(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(obj.Key, "IMG_2024") {
+			t.Errorf("key %s carries the file name", obj.Key)
+		}
+		if strings.HasSuffix(obj.Key, ".json") {
+			rc, _, _ := mst.Get(ctx, obj.Key)
+			raw, _ := io.ReadAll(rc)
+			rc.Close()
+			for _, bad := range []string{"IMG_2024", anonAddr, "dev:", "Mozilla"} {
+				if strings.Contains(string(raw), bad) {
+					t.Errorf("%s holds %q", obj.Key, bad)
+				}
+			}
+		}
+	}
+	item := "/suggest/items/" + items[0].Ref
+	adminTok := ts.signIn(admin)
+	page := ts.send(adminTok, http.MethodGet, item, nil, nil).Body.String()
+	if !strings.Contains(page, `src="`+item+`/video.mp4"`) || !strings.Contains(page, " playsinline") {
+		t.Fatalf("the handling page shows no video:\n%s", page)
+	}
+	v := ts.send(adminTok, http.MethodGet, item+"/video.mp4", nil, nil)
+	out := filepath.Join(t.TempDir(), "s.mp4")
+	os.WriteFile(out, v.Body.Bytes(), 0o600)
+	p := mediatest.FFprobe(t, out)
+	if v.Code != http.StatusOK || len(p.Streams) != 2 || p.Streams[0].CodecName != "h264" {
+		t.Fatalf("suggestion video: %d %+v", v.Code, p.Streams)
+	}
+	for k := range p.Format.Tags {
+		if !slices.Contains([]string{"major_brand", "minor_version", "compatible_brands"}, k) {
+			t.Errorf("container tag %s survived", k)
+		}
+	}
+	if bytes.Contains(v.Body.Bytes(), []byte(mediatest.Model)) || bytes.Contains(v.Body.Bytes(), []byte(mediatest.Location)) {
+		t.Error("the device's model or location survived")
+	}
+	if rec := ts.send(ts.signIn(stranger), http.MethodGet, item+"/video.mp4", nil, nil); rec.Code == http.StatusOK {
+		t.Error("a colleague outside the handling team got the video")
 	}
 }

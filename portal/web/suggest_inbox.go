@@ -58,6 +58,8 @@ type itemView struct {
 	Question string
 	Answer   string
 	Base     string // action prefix /suggest/items/<ref>
+
+	Video *videoView // the attached video (media.go), nil for none
 }
 
 // inboxFilter reads ?box=&status=&category=.
@@ -228,6 +230,7 @@ func (s *server) loadItem(c echo.Context) (itemView, error) {
 		v.Question = sg.Body
 	}
 	v.Nav = "suggest"
+	v.Video = s.suggestVideoView(ctx, v.Base, sg)
 	return v, nil
 }
 
