@@ -110,6 +110,8 @@ type Story struct {
 	// Video is the story's short video, nil for none: its transcode job in
 	// package media, which holds the state and the files.
 	Video *Media `json:"video,omitempty"`
+	// Voice is the story's voice note, nil for none.
+	Voice *Media `json:"voice,omitempty"`
 }
 
 // Media names a video or voice note by its media job id.
@@ -171,6 +173,8 @@ type NewStory struct {
 	Images []images.Result
 	// VideoJob is the media job of the story's video (already queued), "" for none.
 	VideoJob string
+	// VoiceJob is the media job of the story's voice note, "" for none.
+	VoiceJob string
 }
 
 // Service stores, indexes and moderates stories.
@@ -267,7 +271,7 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 		return nil, err
 	}
 	switch {
-	case text == "" && len(in.Images) == 0 && in.VideoJob == "":
+	case text == "" && len(in.Images) == 0 && in.VideoJob == "" && in.VoiceJob == "":
 		return nil, &InvalidError{Zh: "请写点什么或选择图片", En: "write something or add a photo"}
 	case len(in.Images) > MaxImages:
 		return nil, &InvalidError{Zh: fmt.Sprintf("最多 %d 张图片", MaxImages), En: fmt.Sprintf("at most %d photos", MaxImages)}
@@ -284,6 +288,9 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 	}
 	if in.VideoJob != "" {
 		st.Video = &Media{Job: in.VideoJob}
+	}
+	if in.VoiceJob != "" {
+		st.Voice = &Media{Job: in.VoiceJob}
 	}
 	var written []string
 	for i, img := range in.Images {

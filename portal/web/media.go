@@ -58,7 +58,13 @@ type videoLimits struct{ Seconds, MB int }
 
 // storyVideo fills the video part of a card from its media job.
 func (s *server) storyVideo(ctx context.Context, l Lang, card *storyCard, author bool) error {
-	if card.Story.Video == nil || s.media == nil {
+	if s.media == nil {
+		return nil
+	}
+	if err := s.storyVoice(ctx, card, author); err != nil {
+		return err
+	}
+	if card.Story.Video == nil {
 		return nil
 	}
 	j, err := s.media.Job(ctx, card.Story.Video.Job)
@@ -87,12 +93,48 @@ func (s *server) storyVideo(ctx context.Context, l Lang, card *storyCard, author
 	return nil
 }
 
+// voiceView is a story's voice note as pages show it.
+type voiceView struct {
+	Src        string
+	Seconds    int
+	Processing bool
+	Failed     bool // shown to the author only
+}
+
+// storyVoice fills the voice note of a card from its media job.
+func (s *server) storyVoice(ctx context.Context, card *storyCard, author bool) error {
+	if card.Story.Voice == nil {
+		return nil
+	}
+	j, err := s.media.Job(ctx, card.Story.Voice.Job)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if j.Failed() && !author {
+		return nil
+	}
+	card.Voice = &voiceView{Seconds: int(j.Seconds + 0.5), Processing: !j.Done() && !j.Failed(), Failed: j.Failed()}
+	if j.Done() {
+		card.Voice.Src = card.URL + "/voice.m4a"
+	}
+	return nil
+}
+
 // storyMedia is GET /stories/:id/video.mp4 and /poster.jpg: the transcoded
 // file, with Range requests (206) served from the store by seeking.
 func (s *server) storyMedia(c echo.Context) error {
 	st, err := s.viewableStory(c)
 	if err != nil {
 		return err
+	}
+	if strings.HasSuffix(c.Path(), "/voice.m4a") {
+		if st.Voice == nil {
+			return fmt.Errorf("story %s has no voice note: %w", st.ID, store.ErrNotFound)
+		}
+		return s.serveMedia(c, st.Voice.Job, media.PartVoice)
 	}
 	if st.Video == nil {
 		return fmt.Errorf("story %s has no video: %w", st.ID, store.ErrNotFound)
@@ -173,15 +215,23 @@ var mediaMessages = map[string][2]string{
 	"suggest.video.one":      {"只能附一段视频", "only one video may be attached"},
 	"suggest.voice.refused":  {"意见箱不接受语音：声音能认出是谁。请用文字，或附一段不含人声的视频。", "The suggestion box takes no voice notes: a voice identifies a person. Write it down, or attach a video without speech."},
 	"suggest.voice.note":     {"为了保护匿名，意见箱不接受语音（声音能认出是谁）。", "To keep you anonymous, the box takes no voice notes (a voice identifies a person)."},
+	"storyform.voice":        {"语音（可选）", "Voice note (optional)"},
+	"storyform.voice.help":   {"最长 %d 秒：上传手机录音（m4a、aac、webm、ogg），或在本页录音。不支持微信的 AMR 语音。", "At most %d s: upload a phone recording (m4a, aac, webm, ogg), or record on this page. WeChat's AMR voice is not supported."},
+	"voice.record":           {"录音", "Record"},
+	"voice.stop":             {"停止", "Stop"},
+	"voice.recorded":         {"已录 %s 秒，发布时上传", "Recorded %s s; it is uploaded when you post"},
+	"voice.title":            {"语音", "Voice note"},
+	"voice.processing":       {"语音处理中", "Voice note processing"},
+	"voice.failed":           {"语音处理失败，请换一个录音", "The voice note could not be processed; try another recording"},
 	"storyform.video":        {"短视频（可选）", "Short video (optional)"},
 	"storyform.video.help":   {"一段视频，最长 %d 秒、%d MB；上传后会转码，稍后可看。", "One video, at most %d s and %d MB; it is converted after upload and plays a little later."},
 }
 
-// enqueueVideo queues the transcode of an uploaded video part. A refusal
+// enqueueMedia queues the transcode of an uploaded video or voice part. A refusal
 // comes back as msg and status (with a nil error); a full queue or a store
 // failure as err.
-func (s *server) enqueueVideo(c echo.Context, l Lang, r io.Reader) (job, msg string, status int, err error) {
-	j, err := s.media.Enqueue(c.Request().Context(), media.KindVideo, r, false)
+func (s *server) enqueueMedia(c echo.Context, l Lang, kind media.Kind, r io.Reader) (job, msg string, status int, err error) {
+	j, err := s.media.Enqueue(c.Request().Context(), kind, r, false)
 	if err == nil {
 		return j.ID, "", 0, nil
 	}

@@ -3,8 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
-	"mime/multipart"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -283,5 +283,57 @@ func TestSuggestVideoAnonymous(t *testing.T) {
 	}
 	if rec := ts.send(ts.signIn(stranger), http.MethodGet, item+"/video.mp4", nil, nil); rec.Code == http.StatusOK {
 		t.Error("a colleague outside the handling team got the video")
+	}
+}
+
+// postVoice posts a story form with a voice file.
+func (ts *testServer) postVoice(tok, name string, voice []byte) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField(csrfField, ts.csrf(tok))
+	mw.WriteField("text", "")
+	w, _ := mw.CreateFormFile("voice", name)
+	w.Write(voice)
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/stories", &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: sessionCookiePlain, Value: tok})
+	rec := httptest.NewRecorder()
+	ts.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestStoryVoiceNote(t *testing.T) {
+	ts, q, _ := newMediaServer(t, media.QueueOptions{})
+	if page := do(ts, http.MethodGet, "/stories/new", nil).Body.String(); !strings.Contains(page, `name="voice"`) || !strings.Contains(page, `src="/assets/voice.`) || !strings.Contains(page, `class="actions left voice-recorder" hidden`) {
+		t.Errorf("the form lacks the voice input or the hidden recorder")
+	}
+	dir := t.TempDir()
+	for _, ext := range []string{"m4a", "webm"} {
+		voice, _ := os.ReadFile(mediatest.Audio(t, dir, ext, 3))
+		rec := ts.postVoice(ts.token, "voice."+ext, voice)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", ext, rec.Code, rec.Body.String())
+		}
+		url := rec.Header().Get("Location")
+		if page := do(ts, http.MethodGet, url, nil).Body.String(); !strings.Contains(page, "语音处理中") {
+			t.Errorf("%s: no 语音处理中 before the transcode", ext)
+		}
+		q.Work(context.Background())
+		page := do(ts, http.MethodGet, url, nil).Body.String()
+		if !strings.Contains(page, `<audio class="voice" controls preload="metadata" src="`+url+`/voice.m4a">`) || !strings.Contains(page, "语音 · 3 秒") {
+			t.Errorf("%s: no audio with its duration:\n%s", ext, page)
+		}
+		a := do(ts, http.MethodGet, url+"/voice.m4a", nil)
+		out := filepath.Join(dir, "served-"+ext+".m4a")
+		os.WriteFile(out, a.Body.Bytes(), 0o600)
+		if p := mediatest.FFprobe(t, out); a.Code != http.StatusOK || a.Header().Get("Content-Type") != "audio/mp4" || len(p.Streams) != 1 || p.Streams[0].CodecName != "aac" {
+			t.Errorf("%s: served voice %d %s %+v", ext, a.Code, a.Header().Get("Content-Type"), p.Streams)
+		}
+	}
+	rec := ts.postVoice(ts.token, "wechat.amr", []byte("#!AMR\n\x3c\x00\x00\x00\x00\x00\x00\x00"))
+	if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "不支持微信的 AMR 语音") {
+		t.Errorf("amr: %d, want 415 with a clear message", rec.Code)
 	}
 }

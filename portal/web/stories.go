@@ -18,6 +18,7 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/images"
+	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
@@ -111,6 +112,7 @@ func (s *server) storyRoutes(get, write func(string, echo.HandlerFunc, ...echo.M
 	if s.media != nil {
 		get("/stories/:id/video.mp4", s.storyMedia)
 		get("/stories/:id/poster.jpg", s.storyMedia)
+		get("/stories/:id/voice.m4a", s.storyMedia)
 	}
 	write("/stories/:id/like", s.likeStory)
 	write("/stories/:id/unlike", s.unlikeStory)
@@ -153,6 +155,8 @@ type storyCard struct {
 
 	// Video is nil for none (and for a failed one, to others than the author).
 	Video *videoView
+	// Voice is the voice note, nil for none (media.go).
+	Voice *voiceView
 }
 
 func newStoryCard(st *stories.Story) storyCard {
@@ -398,7 +402,7 @@ func (s *server) createStory(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Public: "error.400", Cause: fmt.Errorf("story: %w", err)}
 	}
 	var photos []images.Result
-	videoJob := ""
+	videoJob, voiceJob := "", ""
 	photoLimits := s.photoLimits(c, storyRequestPixels)
 	status := http.StatusUnprocessableEntity
 	textTooLong := false
@@ -416,25 +420,28 @@ func (s *server) createStory(c echo.Context) error {
 			}
 		}
 		name := p.FormName()
-		if name == "video" && s.media != nil {
+		if (name == videoField || name == voiceField) && s.media != nil {
 			if !csrfOK {
 				s.drain(c)
 				return csrfErr
 			}
-			if p.FileName() == "" || len(v.Errors) > 0 || videoJob != "" {
+			kind, slot := media.KindVideo, &videoJob
+			if name == voiceField {
+				kind, slot = media.KindVoice, &voiceJob
+			}
+			if p.FileName() == "" || len(v.Errors) > 0 || *slot != "" {
 				continue
 			}
-			job, msg, code, err := s.enqueueVideo(c, l, p)
+			job, msg, code, err := s.enqueueMedia(c, l, kind, p)
 			if err != nil {
 				s.drain(c)
 				return err
 			}
 			if msg != "" {
-				v.Errors["video"], status = msg, code
-				s.log.Info("story video refused", slog.Any("err", err))
+				v.Errors[name], status = msg, code
 				continue
 			}
-			videoJob = job
+			*slot = job
 			continue
 		}
 		if name != "images" {
@@ -482,20 +489,22 @@ func (s *server) createStory(c echo.Context) error {
 	text, terr := stories.CheckText(v.Text)
 	if terr != nil || textTooLong || utf8.RuneCountInString(v.Text) > stories.MaxText+100 {
 		v.Errors["text"] = mustT(l, "storyform.text.long", stories.MaxText)
-	} else if text == "" && len(photos) == 0 && videoJob == "" && len(v.Errors) == 0 {
+	} else if text == "" && len(photos) == 0 && videoJob == "" && voiceJob == "" && len(v.Errors) == 0 {
 		v.Errors["text"] = mustT(l, "storyform.text.empty")
 	} else if len(stories.Tags(text)) > stories.MaxTags {
 		v.Errors["text"] = mustT(l, "storyform.text.tags", stories.MaxTags)
 	}
 	if len(v.Errors) > 0 {
 		s.dropVideo(c, videoJob)
+		s.dropVideo(c, voiceJob)
 		return s.render(c, status, pageStoryForm, tmplContent, v)
 	}
 	st, err := s.stories.Create(req.Context(), stories.NewStory{
-		Author: stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, Text: text, Images: photos, VideoJob: videoJob,
+		Author: stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, Text: text, Images: photos, VideoJob: videoJob, VoiceJob: voiceJob,
 	})
 	if err != nil {
 		s.dropVideo(c, videoJob)
+		s.dropVideo(c, voiceJob)
 	}
 	if errors.Is(err, stories.ErrInvalid) {
 		v.Errors["text"] = storyErrorText(langOf(c), err)
