@@ -7,6 +7,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/media"
+	"github.com/jinnang/jinnang/portal/reports"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/web"
 )
@@ -41,3 +42,6 @@ func (a *app) runMedia(ctx context.Context) {
 		go a.media.Run(ctx)
 	}
 }
+
+// reportsPort is 一线上报 over the app's store.
+func (a *app) reportsPort() web.Reports { return reports.New(a.store, nil) }

@@ -317,6 +317,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Stories:          a.stories,
 		Points:           a.points,
 		Media:            a.mediaPort(),
+		Reports:          a.reportsPort(),
 		Editor:           a.packs,
 		Paths:            a.paths,
 		People:           a.people,

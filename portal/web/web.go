@@ -82,6 +82,8 @@ type Options struct {
 	Points Points
 	// Media is the video and voice transcode queue; nil turns video off.
 	Media Media
+	// Reports is 一线上报 (front-line reports to managers); nil turns it off.
+	Reports Reports
 	// BadRecords lists the records lists skipped as unreadable, for the
 	// admin health page; nil leaves that section out.
 	BadRecords BadRecords
@@ -148,6 +150,7 @@ type server struct {
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
 	media   Media   // nil when video and voice are off
+	reports Reports // nil when 一线上报 is off
 
 	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
 	decodes    *images.Budget // bounds concurrent photo decodes
@@ -204,6 +207,7 @@ func New(opts Options) (*echo.Echo, error) {
 		stories:    opts.Stories,
 		points:     opts.Points,
 		media:      opts.Media,
+		reports:    opts.Reports,
 		badRecords: opts.BadRecords,
 		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,
@@ -365,6 +369,7 @@ func (s *server) routes(e *echo.Echo) {
 	write("/admin/reindex", s.reindex, requireAdmin)
 	s.healthRoutes(get)
 	s.storyRoutes(get, write, match)
+	s.reportRoutes(get, write, match)
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)
 	if s.suggest != nil {
