@@ -98,6 +98,9 @@ func TestFrontLineReport(t *testing.T) {
 	if list := do(ts, http.MethodGet, "/reports", nil).Body.String(); !strings.Contains(list, "报销单打印机坏了三天") {
 		t.Error("my reports lack the report")
 	}
+	if more := do(ts, http.MethodGet, "/more", nil).Body.String(); !strings.Contains(more, `href="/reports"`) {
+		t.Error("更多 has no link to 一线上报")
+	}
 	if feed := do(ts, http.MethodGet, "/stories", nil).Body.String(); strings.Contains(feed, "报销单打印机") {
 		t.Error("the report reached the public feed")
 	}
