@@ -18,12 +18,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/ids"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/store/record"
 )
@@ -78,11 +80,37 @@ type Report struct {
 	Department string    `json:"department"` // addressed to its managers
 	Text       string    `json:"text"`
 	VideoJob   string    `json:"video,omitempty"` // media job of the video
+	Images     []Image   `json:"images,omitempty"`
 	Status     Status    `json:"status"`
 	Thread     []Message `json:"thread,omitempty"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
 	ETag       string    `json:"-"`
+}
+
+// Image is one stored photo of a report (re-encoded by package images).
+type Image struct {
+	N      int `json:"n"` // 1-based
+	Width  int `json:"w"`
+	Height int `json:"h"`
+}
+
+// MaxImages is how many photos a report may carry.
+const MaxImages = 9
+
+func imageKey(id string, n int, thumb bool) string {
+	if thumb {
+		return fmt.Sprintf("reports/items/%s/thumb/%d.jpg", id, n)
+	}
+	return fmt.Sprintf("reports/items/%s/img/%d.jpg", id, n)
+}
+
+// Photo opens photo n of a report, or its thumbnail.
+func (s *Service) Photo(ctx context.Context, id string, n int, thumb bool) (io.ReadCloser, store.Object, error) {
+	if !ids.Valid(id) || n < 1 || n > MaxImages {
+		return nil, store.Object{}, fmt.Errorf("report %q photo %d: %w", id, n, store.ErrNotFound)
+	}
+	return s.st.Get(ctx, imageKey(id, n, thumb))
 }
 
 // Person is who reports or replies.
@@ -122,9 +150,13 @@ func checkText(text string, empty bool) (string, error) {
 	return text, nil
 }
 
-// Create stores a report to department's managers. It needs text or a video.
-func (s *Service) Create(ctx context.Context, by Person, department, text, videoJob string) (*Report, error) {
-	text, err := checkText(text, videoJob != "")
+// Create stores a report to department's managers with its photos
+// (processed by images.Process). It needs text, a photo or a video.
+func (s *Service) Create(ctx context.Context, by Person, department, text, videoJob string, imgs ...images.Result) (*Report, error) {
+	if len(imgs) > MaxImages {
+		return nil, fmt.Errorf("%w: at most %d photos", ErrInvalid, MaxImages)
+	}
+	text, err := checkText(text, videoJob != "" || len(imgs) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +166,18 @@ func (s *Service) Create(ctx context.Context, by Person, department, text, video
 	now := s.now().UTC()
 	r := &Report{ID: ids.New(), Reporter: by.ID, Name: by.Name, From: by.Department, Department: department,
 		Text: text, VideoJob: videoJob, Status: StatusReceived, Created: now, Updated: now}
+	for i, im := range imgs {
+		for _, thumb := range []bool{false, true} {
+			b := im.Full
+			if thumb {
+				b = im.Thumb
+			}
+			if _, err := s.st.Put(ctx, imageKey(r.ID, i+1, thumb), bytes.NewReader(b), store.PutOptions{ContentType: "image/jpeg", Size: int64(len(b)), IfNoneMatch: true}); err != nil {
+				return nil, fmt.Errorf("reports: store photo %d: %w", i+1, err)
+			}
+		}
+		r.Images = append(r.Images, Image{N: i + 1, Width: im.Width, Height: im.Height})
+	}
 	if err := s.put(ctx, r, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return nil, err
 	}

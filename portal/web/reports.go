@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/notify"
 	"github.com/jinnang/jinnang/portal/reports"
@@ -21,7 +23,8 @@ import (
 
 // Reports is what the web layer needs from 一线上报 (*reports.Service).
 type Reports interface {
-	Create(ctx context.Context, by reports.Person, department, text, videoJob string) (*reports.Report, error)
+	Create(ctx context.Context, by reports.Person, department, text, videoJob string, imgs ...images.Result) (*reports.Report, error)
+	Photo(ctx context.Context, id string, n int, thumb bool) (io.ReadCloser, store.Object, error)
 	Get(ctx context.Context, id string) (*reports.Report, error)
 	ForDepartment(ctx context.Context, department string) ([]*reports.Report, error)
 	Mine(ctx context.Context, userID string) ([]*reports.Report, error)
@@ -50,9 +53,11 @@ func (s *server) reportRoutes(get, write func(string, echo.HandlerFunc, ...echo.
 	}
 	get("/reports", s.reportList)
 	get("/reports/new", s.reportForm)
-	match([]string{http.MethodPost}, "/reports", s.createReport, s.requireUser, maxBody(s.storyVideoLimit()+1<<20))
+	match([]string{http.MethodPost}, "/reports", s.createReport, s.requireUser, maxBody(s.storyVideoLimit()+reports.MaxImages*imageMaxBytes+1<<20))
 	get("/reports/queue", s.reportQueue)
 	get("/reports/:id", s.reportPage)
+	get("/reports/:id/photo/:n", s.reportPhoto)
+	get("/reports/:id/thumb/:n", s.reportPhoto)
 	write("/reports/:id/reply", s.replyReport)
 	write("/reports/:id/status", s.statusReport)
 	if s.media != nil {
@@ -146,10 +151,12 @@ type reportFormView struct {
 	Text        string
 	Errors      map[string]string
 	Video       *videoLimits
+	MaxImages   int
+	MaxMB       int
 }
 
 func (s *server) newReportFormView(c echo.Context) (reportFormView, error) {
-	v := reportFormView{base: s.newBase(c, langOf(c), "reports.new.title"), Errors: map[string]string{}}
+	v := reportFormView{base: s.newBase(c, langOf(c), "reports.new.title"), Errors: map[string]string{}, MaxImages: reports.MaxImages, MaxMB: imageMaxBytes >> 20}
 	v.Nav = "reports"
 	if s.files != nil {
 		ds, err := s.files.Departments(c.Request().Context())
@@ -198,6 +205,8 @@ func (s *server) createReport(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Public: "error.400", Cause: fmt.Errorf("report: %w", err)}
 	}
 	job, status := "", http.StatusUnprocessableEntity
+	var photos []images.Result
+	photoLimits := s.photoLimits(c, storyRequestPixels)
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -210,6 +219,31 @@ func (s *server) createReport(c echo.Context) error {
 			} else {
 				return berr
 			}
+		}
+		if p.FormName() == imagesField {
+			if !csrfOK {
+				s.drain(c)
+				return csrfErr
+			}
+			if p.FileName() == "" || v.Errors[imagesField] != "" {
+				continue
+			}
+			if len(photos) == reports.MaxImages {
+				v.Errors[imagesField] = mustT(l, "storyform.images.many", reports.MaxImages)
+				continue
+			}
+			res, err := images.Process(p, photoLimits)
+			if rerr := photoRefusal(c, err); rerr != nil {
+				s.drain(c)
+				s.dropVideo(c, job)
+				return rerr
+			}
+			if err != nil {
+				v.Errors[imagesField], status = imageError(l, p.FileName(), err)
+				continue
+			}
+			photos = append(photos, *res)
+			continue
 		}
 		if p.FormName() != videoField {
 			b, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
@@ -254,7 +288,7 @@ func (s *server) createReport(c echo.Context) error {
 		v.Errors["department"] = mustT(l, "reports.department.pick")
 	}
 	if len(v.Errors) == 0 {
-		r, err := s.reports.Create(req.Context(), reports.Person{ID: u.ID, Name: u.Name, Department: u.Department}, v.Department, v.Text, job)
+		r, err := s.reports.Create(req.Context(), reports.Person{ID: u.ID, Name: u.Name, Department: u.Department}, v.Department, v.Text, job, photos...)
 		if err == nil {
 			s.notifyReportManagers(c, r)
 			return c.Redirect(http.StatusSeeOther, reportURL(r.ID))
@@ -347,6 +381,24 @@ func (s *server) statusReport(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, reportURL(r.ID))
 }
 
+// reportPhoto is GET /reports/:id/photo/:n and /thumb/:n.
+func (s *server) reportPhoto(c echo.Context) error {
+	r, _, err := s.viewableReport(c)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > len(r.Images) {
+		return fmt.Errorf("report %s photo %q: %w", r.ID, c.Param("n"), store.ErrNotFound)
+	}
+	rc, obj, err := s.reports.Photo(c.Request().Context(), r.ID, n, strings.Contains(c.Path(), "/thumb/"))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return serveJPEG(c, rc, obj, imageCache)
+}
+
 // reportVideo is GET /reports/:id/video.mp4 and /poster.jpg.
 func (s *server) reportVideo(c echo.Context) error {
 	r, _, err := s.viewableReport(c)
@@ -407,6 +459,9 @@ var reportMessages = map[string][2]string{
 	"reports.text.help":          {"最多 %d 字；有视频时可以不写。", "At most %d characters; optional with a video."},
 	"reports.text.invalid":       {"请写明情况（最多 %d 字），或附一段视频", "describe it (at most %d characters) or attach a video"},
 	"reports.text.invalid.page":  {"回复不能为空，最多 1000 字。", "A reply cannot be empty and has at most 1000 characters."},
+	"reports.images":             {"照片（可选）", "Photos (optional)"},
+	"reports.images.help":        {"最多 %d 张，每张最多 %d MB；照片会重新编码，位置等信息不会保留。", "Up to %d photos, at most %d MB each; they are re-encoded and keep no location."},
+	"reports.photo":              {"第 %d 张照片", "Photo %d"},
 	"reports.video":              {"短视频（可选）", "Short video (optional)"},
 	"reports.submit":             {"上报", "Send report"},
 	"reports.from":               {"%s（%s）上报", "Reported by %s (%s)"},

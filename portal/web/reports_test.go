@@ -42,6 +42,8 @@ func TestFrontLineReport(t *testing.T) {
 	mw.WriteField("text", "报销单打印机坏了三天")
 	w, _ := mw.CreateFormFile("video", "printer.mp4")
 	w.Write(clip)
+	w, _ = mw.CreateFormFile("images", "printer.png")
+	w.Write(pngBytes(t))
 	mw.Close()
 	req := httptest.NewRequest(http.MethodPost, "/reports", &b)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -69,8 +71,11 @@ func TestFrontLineReport(t *testing.T) {
 	if r := ts.send(mgr, http.MethodGet, page+"/video.mp4", map[string]string{"Range": "bytes=0-99"}, nil); r.Code != http.StatusPartialContent || r.Body.Len() != 100 {
 		t.Errorf("manager range: %d", r.Code)
 	}
+	if r := ts.send(mgr, http.MethodGet, page+"/thumb/1", nil, nil); r.Code != http.StatusOK || r.Header().Get("Content-Type") != "image/jpeg" {
+		t.Errorf("manager thumb: %d", r.Code)
+	}
 	other := ts.signIn(techEd)
-	for _, p := range []string{page, page + "/video.mp4"} {
+	for _, p := range []string{page, page + "/video.mp4", page + "/photo/1"} {
 		if r := ts.send(other, http.MethodGet, p, nil, nil); r.Code != http.StatusNotFound {
 			t.Errorf("a manager of another department got %s: %d", p, r.Code)
 		}
