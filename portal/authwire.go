@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -117,13 +118,15 @@ func loadRoles(cfg config.Config, log *slog.Logger) (*auth.Roles, error) {
 }
 
 // sweep deletes expired sessions and sign-in states.
-func sweep(ctx context.Context, s *auth.Sessions, states *auth.StateCodec, log *slog.Logger) {
-	if n, err := s.Sweep(ctx); err != nil {
-		log.Warn("session sweep failed", "err", err)
+func sweep(ctx context.Context, s *auth.Sessions, states *auth.StateCodec, log *slog.Logger) error {
+	n, err := s.Sweep(ctx)
+	if err != nil {
+		err = fmt.Errorf("session sweep: %w", err)
 	} else if n > 0 {
 		log.Info("expired sessions removed", "sessions", n)
 	}
-	if _, err := states.Sweep(ctx); err != nil {
-		log.Warn("sign-in state sweep failed", "err", err)
+	if _, serr := states.Sweep(ctx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("sign-in state sweep: %w", serr))
 	}
+	return err
 }

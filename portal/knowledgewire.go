@@ -37,22 +37,24 @@ func openKnowledge(ctx context.Context, cfg config.Config, st store.Store) (*pat
 
 // knowledgeUpkeep backfills pack records once and purges the trash of packs
 // deleted longer than the restore window ago.
-func (a *app) knowledgeUpkeep(ctx context.Context) {
+func (a *app) knowledgeUpkeep(ctx context.Context) error {
+	var errs []error
 	if n, err := a.packs.Backfill(ctx); err != nil {
-		a.log.Warn("pack records backfill incomplete; will retry", "err", err)
+		errs = append(errs, fmt.Errorf("pack records backfill incomplete: %w", err))
 	} else if n > 0 {
 		a.log.Info("made history records for existing packs", "packs", n)
 	}
 	if n, err := a.people.Backfill(ctx, profiles(ctx, a.store)); err != nil {
-		a.log.Warn("directory backfill from profiles incomplete; will retry", "err", err)
+		errs = append(errs, fmt.Errorf("directory backfill from profiles incomplete: %w", err))
 	} else if n > 0 {
 		a.log.Info("directory filled from sign-in profiles", "people", n)
 	}
 	if n, err := a.packs.PurgeDeleted(ctx); err != nil {
-		a.log.Warn("purge deleted packs", "err", err)
+		errs = append(errs, fmt.Errorf("purge deleted packs: %w", err))
 	} else if n > 0 {
 		a.log.Info("purged packs deleted more than 30 days ago", "packs", n)
 	}
+	return errors.Join(errs...)
 }
 
 // profiles yields the sign-in profiles kept by auth.Users

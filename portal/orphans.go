@@ -2,6 +2,8 @@ package portal
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -16,8 +18,9 @@ const (
 
 // sweepOrphans removes unreferenced story photos, file bytes and suggestion
 // images written before the cutoff.
-func (a *app) sweepOrphans(ctx context.Context, before time.Time) int {
+func (a *app) sweepOrphans(ctx context.Context, before time.Time) (int, error) {
 	total := 0
+	var errs []error
 	for _, job := range []struct {
 		kind  string
 		sweep func(context.Context, time.Time) (int, error)
@@ -29,11 +32,11 @@ func (a *app) sweepOrphans(ctx context.Context, before time.Time) int {
 		n, err := job.sweep(ctx, before)
 		total += n
 		if err != nil {
-			a.log.Warn("orphan sweep failed; will retry", "kind", job.kind, "err", err)
+			errs = append(errs, fmt.Errorf("orphan sweep of %s: %w", job.kind, err))
 		}
 		if n > 0 {
 			a.log.Info("orphans removed", "kind", job.kind, "objects", n)
 		}
 	}
-	return total
+	return total, errors.Join(errs...)
 }

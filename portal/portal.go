@@ -26,8 +26,10 @@ import (
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
+	"github.com/jinnang/jinnang/portal/jobs"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/media"
+	"github.com/jinnang/jinnang/portal/metrics"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/paths"
 	"github.com/jinnang/jinnang/portal/people"
@@ -135,19 +137,24 @@ type app struct {
 	search *search.Service
 	// ch is notifications and the WeCom channel (messages, address book, bot).
 	ch *channel
+	// metrics is the process's Prometheus registry (served by web on
+	// /metrics); jobs the scheduler of every background job.
+	metrics *metrics.Metrics
+	jobs    *jobs.Scheduler
 	// media is the video and voice transcode queue; nil without ffmpeg.
 	media *media.Queue
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
-	a := &app{log: log}
+	a := &app{log: log, metrics: metrics.New()}
 	var err error
 	if a.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	// Every store and index call gets a deadline, so a frozen backend gives
 	// 503s instead of hung pages.
-	a.store = store.Wrap(a.store, append([]calls.Middleware{calls.Deadline(cfg.StoreTimeout)}, storeMW...)...)
+	// Metrics are outermost: they see every call, its time and its final error.
+	a.store = store.Wrap(a.store, append([]calls.Middleware{a.metrics.Calls(), calls.Deadline(cfg.StoreTimeout)}, storeMW...)...)
 	switch cfg.IndexBackend() {
 	case "meilisearch":
 		a.index, err = meiliindex.New(ctx, cfg.MeiliURL, cfg.MeiliKey, cfg.MeiliIndex)
@@ -157,7 +164,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	if err != nil {
 		return nil, fmt.Errorf("open %s index: %w", cfg.IndexBackend(), err)
 	}
-	a.index = index.Wrap(a.index, calls.Deadline(cfg.IndexTimeout))
+	a.index = index.Wrap(a.index, a.metrics.Calls(), calls.Deadline(cfg.IndexTimeout))
+	a.jobs = jobs.New(a.store, jobs.Options{Log: log, Observer: a.metrics})
 	a.packs = packs.New(a.store, a.index, markdown.New(), log)
 	a.files = files.New(a.store, a.index, log)
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
@@ -178,6 +186,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 		a.close()
 		return nil, err
 	}
+	a.registerJobs()
 	log.Info("backends ready", "store", cfg.StoreBackend(), "index", cfg.IndexBackend())
 	return a, nil
 }
@@ -212,7 +221,7 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 			return fmt.Errorf("seed sample packs: %w", err)
 		}
 		a.log.Info("seeded sample packs into the empty store", "packs", n)
-		a.knowledgeUpkeep(ctx)
+		a.runJob(ctx, jobKnowledgeUpkeep)
 		return nil
 	}
 	if has {
@@ -228,8 +237,8 @@ func (a *app) prepare(ctx context.Context, cfg config.Config, content fs.FS) err
 			}
 		}
 	}
-	a.replayOutbox(ctx)
-	a.knowledgeUpkeep(ctx)
+	a.runJob(ctx, jobOutboxReplay)
+	a.runJob(ctx, jobKnowledgeUpkeep)
 	return nil
 }
 
@@ -268,13 +277,15 @@ func (a *app) seedSynonyms(ctx context.Context, content fs.FS) error {
 
 // searchUpkeep writes the miss counts kept in memory and picks up a synonym
 // list saved through another process.
-func (a *app) searchUpkeep(ctx context.Context) {
+func (a *app) searchUpkeep(ctx context.Context) error {
+	var errs []error
 	if err := a.search.Flush(ctx); err != nil {
-		a.log.Warn("search miss counts not written; will retry", "err", err)
+		errs = append(errs, fmt.Errorf("search miss counts not written: %w", err))
 	}
 	if err := a.search.ApplySynonyms(ctx); err != nil {
-		a.log.Warn("search synonyms not applied", "err", err)
+		errs = append(errs, fmt.Errorf("search synonyms not applied: %w", err))
 	}
+	return errors.Join(errs...)
 }
 
 // reindex rebuilds the whole index from the store, kind by kind; progress
@@ -327,7 +338,8 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
-		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken},
+		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken, Registry: a.metrics},
+		Jobs:             a.jobs,
 		BadRecords: func(ctx context.Context, limit int) ([]record.Bad, error) {
 			return record.BadRecords(ctx, a.store, limit)
 		},
@@ -355,13 +367,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return record.WithLogger(context.Background(), a.log) },
 	}
-	go every(ctx, time.Minute, a.replayOutbox)
-	go every(ctx, time.Minute, a.searchUpkeep)
-	go every(ctx, time.Hour, func(ctx context.Context) { sweep(ctx, authOpts.Sessions, authOpts.States, a.log) })
-	go every(ctx, orphanSweepEvery, func(ctx context.Context) { a.sweepOrphans(ctx, time.Now().Add(-orphanAge)) })
-	go every(ctx, time.Hour, a.knowledgeUpkeep)
-	a.ch.background(ctx, cfg)
-	a.runMedia(ctx)
+	a.jobs.Register(jobSessionSweep, time.Hour, 10*time.Minute, func(ctx context.Context) error {
+		return sweep(ctx, authOpts.Sessions, authOpts.States, a.log)
+	})
+	a.ch.background(ctx, cfg, a.jobs)
+	a.jobs.Start(ctx)
+	a.runMedia(ctx) // a continuous worker (one transcode at a time), beside the scheduler
 	if listening != nil {
 		listening(ln.Addr())
 	}
@@ -390,37 +401,20 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	return nil
 }
 
-// every runs f every d until ctx ends (background upkeep: outbox, sweeps).
-func every(ctx context.Context, d time.Duration, f func(context.Context)) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f(ctx)
+// replayOutbox retries failed index writes.
+func (a *app) replayOutbox(ctx context.Context) error {
+	var errs []error
+	for _, q := range []struct {
+		kind   string
+		replay func(context.Context) (int, error)
+	}{{"packs", a.packs.ReplayOutbox}, {"files", a.files.ReplayOutbox}, {"stories", a.stories.ReplayOutbox}} {
+		if n, err := q.replay(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("outbox replay of %s: %w", q.kind, err))
+		} else if n > 0 {
+			a.log.Info("outbox replayed", q.kind, n)
 		}
 	}
-}
-
-// replayOutbox retries failed index writes.
-func (a *app) replayOutbox(ctx context.Context) {
-	if n, err := a.packs.ReplayOutbox(ctx); err != nil {
-		a.log.Warn("outbox replay failed; will retry", "kind", "packs", "err", err)
-	} else if n > 0 {
-		a.log.Info("outbox replayed", "packs", n)
-	}
-	if n, err := a.files.ReplayOutbox(ctx); err != nil {
-		a.log.Warn("outbox replay failed; will retry", "kind", "files", "err", err)
-	} else if n > 0 {
-		a.log.Info("outbox replayed", "files", n)
-	}
-	if n, err := a.stories.ReplayOutbox(ctx); err != nil {
-		a.log.Warn("outbox replay failed; will retry", "kind", "stories", "err", err)
-	} else if n > 0 {
-		a.log.Info("outbox replayed", "stories", n)
-	}
+	return errors.Join(errs...)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

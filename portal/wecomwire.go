@@ -17,6 +17,7 @@ import (
 	"github.com/jinnang/jinnang/portal/config"
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/jobs"
 	"github.com/jinnang/jinnang/portal/notify"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/polls"
@@ -46,7 +47,8 @@ type channel struct {
 	dir      *wecom.Directory
 	bot      *wecom.Bot
 	callback *wecom.Callback
-	kick     chan struct{}
+	// jobs is the scheduler once background started; poke kicks the outbox job.
+	jobs *jobs.Scheduler
 
 	// Set once sign-in is wired: who the admins are, and the audit log.
 	admins func() []string
@@ -60,7 +62,7 @@ type channel struct {
 // client (on the sign-in provider's token cache, which newAuth shares),
 // outbox, directory and callback.
 func openChannel(cfg config.Config, st store.Store, pk *packs.Service, fl *files.Service, log *slog.Logger) (*channel, error) {
-	ch := &channel{log: log, kick: make(chan struct{}, 1), packs: pk}
+	ch := &channel{log: log, packs: pk}
 	nopts := notify.Options{BaseURL: cfg.BaseURL, Log: log}
 	var client *wecom.Client
 	var err error
@@ -156,51 +158,29 @@ func (ch *channel) webOptions(o *web.Options) {
 	}
 }
 
-// background starts the channel's upkeep until ctx ends. Each job is a
-// func(ctx) error; they move to the shared scheduler with leases (issue 15)
-// without change.
-func (ch *channel) background(ctx context.Context, cfg config.Config) {
+// background registers the channel's jobs with the scheduler: outbox
+// delivery (every deliverEvery, and at once when something is queued),
+// directory sync (at once when the portal never synced, then every
+// WeComSyncInterval) and the sweep of callback nonces and welcome markers.
+func (ch *channel) background(ctx context.Context, cfg config.Config, s *jobs.Scheduler) {
 	if ch.outbox != nil {
-		go everyOrKick(ctx, deliverEvery, ch.kick, logged(ch.log, "wecom outbox", ch.deliver))
+		s.Register(jobWeComOutbox, deliverEvery, 2*time.Minute, ch.deliver)
 	}
 	if ch.dir != nil {
+		s.Register(jobDirectorySync, max(cfg.WeComSyncInterval, 0), 15*time.Minute, ch.syncDirectory)
 		go func() {
 			// A portal that never synced does so at once; later syncs follow the schedule.
 			if _, err := ch.dir.LastSync(ctx); errors.Is(err, wecom.ErrNotSynced) {
-				logged(ch.log, "directory sync", ch.syncDirectory)(ctx)
-			}
-			if cfg.WeComSyncInterval > 0 {
-				every(ctx, cfg.WeComSyncInterval, logged(ch.log, "directory sync", ch.syncDirectory))
+				if _, err := s.RunNow(ctx, jobDirectorySync); err != nil && ctx.Err() == nil {
+					ch.log.Warn("directory sync failed; will retry", "err", err)
+				}
 			}
 		}()
 	}
 	if ch.callback != nil {
-		go every(ctx, sweepEvery, logged(ch.log, "wecom sweep", ch.sweep))
+		s.Register(jobWeComSweep, sweepEvery, 10*time.Minute, ch.sweep)
 	}
-}
-
-// logged adapts a job to every, logging its error.
-func logged(log *slog.Logger, name string, job func(context.Context) error) func(context.Context) {
-	return func(ctx context.Context) {
-		if err := job(ctx); err != nil && ctx.Err() == nil {
-			log.Warn(name+" failed; will retry", "err", err)
-		}
-	}
-}
-
-// everyOrKick is every that also runs f when kick fires (new work queued).
-func everyOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}, f func(context.Context)) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-kick:
-		}
-		f(ctx)
-	}
+	ch.jobs = s
 }
 
 // deliver sends what the outbox holds (a job).
@@ -228,11 +208,11 @@ func (ch *channel) sweep(ctx context.Context) error {
 	return errors.Join(err, berr)
 }
 
-// poke wakes the outbox loop (non-blocking).
+// poke asks for an outbox delivery soon (non-blocking). Before the
+// scheduler starts (or in another process) the next tick delivers.
 func (ch *channel) poke() {
-	select {
-	case ch.kick <- struct{}{}:
-	default:
+	if ch.jobs != nil {
+		ch.jobs.Kick(jobWeComOutbox)
 	}
 }
 

@@ -28,6 +28,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	ports    *portMetrics // store and index calls (ports.go)
+	jobs     *jobMetrics  // background jobs and outbox depths (jobs.go)
 }
 
 // New registers the request metrics, build info and the Go runtime and
@@ -45,6 +47,10 @@ func New() *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route", "status"}),
 	}
+	m.ports, m.jobs = newPortMetrics(), newJobMetrics()
+	for q := range outboxQueues {
+		m.jobs.outbox.WithLabelValues(q) // every queue shows, at 0 until counted
+	}
 	version, revision := buildVersion()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "jinnang_build_info",
@@ -53,6 +59,8 @@ func New() *Metrics {
 	})
 	info.Set(1)
 	m.reg.MustRegister(m.requests, m.duration, info,
+		m.ports.calls, m.ports.duration,
+		m.jobs.runs, m.jobs.duration, m.jobs.lastOK, m.jobs.outbox,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -100,5 +108,7 @@ func (m *Metrics) Observe(route string, anonymous bool, code int, took time.Dura
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	// The web server compresses responses itself: promhttp must not as well,
+	// or a scraper that accepts gzip gets it twice.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{DisableCompression: true})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/internal/gen"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // TestImportBatchedMatchesPerPackSaves imports a few hundred generated packs
@@ -96,4 +97,52 @@ func hitIDs(res index.Result) string {
 	}
 	slices.Sort(ids)
 	return fmt.Sprint(ids)
+}
+
+// TestImportMakesHistoryAndLedgers checks that imported packs have their
+// records at once (version 1, 导入 in the history, listed in their
+// department's ledger), so that nothing is left to backfill at the next
+// start, and that importing again keeps the records.
+func TestImportMakesHistoryAndLedgers(t *testing.T) {
+	const n = 60
+	corpus := gen.Corpus(9, n)
+	fsys := fstest.MapFS{}
+	perDept := map[string]int{}
+	for _, p := range corpus {
+		fsys[p.Slug+".md"] = &fstest.MapFile{Data: p.Markdown()}
+		perDept[p.Department]++
+	}
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	if got, err := s.ImportFS(ctx, fsys, ".", nil); err != nil || got != n {
+		t.Fatalf("ImportFS = %d, %v", got, err)
+	}
+	ids := map[string]string{}
+	for _, p := range corpus {
+		vp, err := s.History(ctx, p.Slug, 1)
+		if err != nil || vp.Meta.ID == "" || vp.Meta.Versions != 1 || len(vp.Entries) != 1 {
+			t.Fatalf("history of imported %s: %v %+v", p.Slug, err, vp)
+		}
+		ids[p.Slug] = vp.Meta.ID
+	}
+	if n, err := s.Backfill(ctx); n != 0 || err != nil {
+		t.Errorf("backfill after import made %d records (%v), want 0", n, err)
+	}
+	for dept, want := range perDept {
+		var l ledger
+		if _, err := record.Read(ctx, s.store, deptLedgerKey(dept), &l, maxLedger); err != nil {
+			t.Fatalf("ledger of %s: %v", dept, err)
+		}
+		if len(l.Items) != want {
+			t.Errorf("ledger of %s lists %d packs, want %d", dept, len(l.Items), want)
+		}
+	}
+	if _, err := s.ImportFS(ctx, fsys, ".", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range corpus[:5] {
+		if m, err := s.Info(ctx, p.Slug); err != nil || m.ID != ids[p.Slug] {
+			t.Errorf("re-import replaced the record of %s: %v", p.Slug, err)
+		}
+	}
 }

@@ -153,27 +153,39 @@ func (s *Service) ensureMeta(ctx context.Context, slug string) (*Meta, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pack %q: %w", slug, err)
 		}
-		now := s.now()
-		m = &Meta{ID: ids.New(), Slug: slug, Title: fm.Title, Department: fm.Department, Reviewed: fm.Date, Created: now, Versions: 1,
-			Log: []Entry{{N: 1, At: now, ByName: fm.Author, Note: "导入 imported", Title: fm.Title, Size: len(src)}}}
-		if m.Reviewed.IsZero() {
-			m.Reviewed = now
-		}
-		if err := s.putVersion(ctx, m.ID, 1, src); err != nil {
-			return nil, err
-		}
-		obj, err := record.Write(ctx, s.store, metaKey(slug), m, store.PutOptions{IfNoneMatch: true})
+		m, err = s.createMeta(ctx, slug, fm, src)
 		if errors.Is(err, store.ErrPrecondition) {
 			continue // made by someone else meanwhile: read theirs
 		}
 		if err != nil {
 			return nil, err
 		}
-		m.etag = obj.ETag
 		s.ledgerPut(ctx, m)
 		return m, nil
 	}
 	return nil, fmt.Errorf("pack %q meta: %w", slug, store.ErrPrecondition)
+}
+
+// createMeta writes the first meta record of slug, with src as version 1
+// (noted as imported), create-once: ErrPrecondition when the pack has one.
+// It does not touch the ledgers; the caller does (one pack at a time, or
+// once per department after an import).
+func (s *Service) createMeta(ctx context.Context, slug string, fm markdown.FrontMatter, src []byte) (*Meta, error) {
+	now := s.now()
+	m := &Meta{ID: ids.New(), Slug: slug, Title: fm.Title, Department: fm.Department, Reviewed: fm.Date, Created: now, Versions: 1,
+		Log: []Entry{{N: 1, At: now, ByName: fm.Author, Note: "导入 imported", Title: fm.Title, Size: len(src)}}}
+	if m.Reviewed.IsZero() {
+		m.Reviewed = now
+	}
+	if err := s.putVersion(ctx, m.ID, 1, src); err != nil {
+		return nil, err
+	}
+	obj, err := record.Write(ctx, s.store, metaKey(slug), m, store.PutOptions{IfNoneMatch: true})
+	if err != nil {
+		return nil, err
+	}
+	m.etag = obj.ETag
+	return m, nil
 }
 
 // modifyMeta changes the meta record of slug with If-Match, retried.

@@ -295,6 +295,7 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 	type parsed struct {
 		slug string
 		doc  markdown.Document
+		meta *Meta // made by this import, for the ledgers
 		err  error
 	}
 	jobs := make(chan string)
@@ -305,8 +306,8 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
-				slug, doc, err := s.importFile(ctx, fsys, p)
-				results <- parsed{slug, doc, err}
+				slug, doc, meta, err := s.importFile(ctx, fsys, p)
+				results <- parsed{slug, doc, meta, err}
 			}
 		}()
 	}
@@ -364,6 +365,7 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 		}
 	}()
 	saved := 0
+	var metas []*Meta
 	batch := indexBatch{docs: make([]index.Doc, 0, importBatch)}
 	flush := func() {
 		batches <- batch
@@ -376,6 +378,10 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 			continue
 		}
 		saved++
+		if r.meta != nil {
+			r.meta.Log = nil // only the ledger fields are kept until the end
+			metas = append(metas, r.meta)
+		}
 		batch.docs = append(batch.docs, ToDoc(r.slug, r.doc))
 		if len(batch.docs) == importBatch {
 			flush()
@@ -387,31 +393,69 @@ func (s *Service) ImportFS(ctx context.Context, fsys fs.FS, dir string, progress
 	if err := ctx.Err(); err != nil {
 		return saved, err
 	}
+	if err := s.ledgerPutAll(ctx, metas); err != nil {
+		addErr(err)
+	}
 	if progress != nil && done < len(files) {
 		progress(len(files), len(files))
 	}
 	return saved, errors.Join(errs...)
 }
 
-func (s *Service) importFile(ctx context.Context, fsys fs.FS, p string) (string, markdown.Document, error) {
+func (s *Service) importFile(ctx context.Context, fsys fs.FS, p string) (string, markdown.Document, *Meta, error) {
 	slug := strings.TrimSuffix(path.Base(p), ".md")
 	if !ValidSlug(slug) {
-		return "", markdown.Document{}, fmt.Errorf("%s: file name must be lowercase letters, digits and '-' (it becomes the pack's address)", p)
+		return "", markdown.Document{}, nil, fmt.Errorf("%s: file name must be lowercase letters, digits and '-' (it becomes the pack's address)", p)
 	}
 	src, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return "", markdown.Document{}, fmt.Errorf("%s: %w", p, err)
+		return "", markdown.Document{}, nil, fmt.Errorf("%s: %w", p, err)
 	}
 	_, doc, err := s.write(ctx, slug, src, store.PutOptions{})
 	if err != nil {
 		var fm *markdown.FrontMatterError
 		if errors.As(err, &fm) {
 			fm.File = p // name the file as the editor knows it
-			return "", markdown.Document{}, fm
+			return "", markdown.Document{}, nil, fm
 		}
-		return "", markdown.Document{}, fmt.Errorf("%s: %w", p, err)
+		return "", markdown.Document{}, nil, fmt.Errorf("%s: %w", p, err)
 	}
-	return slug, doc, nil
+	// A new pack gets its meta record and version 1 now, as the editor
+	// would make them, so that the first start after an import has no
+	// history to backfill; the ledgers are updated once per department
+	// when the import ends. A pack that had a record keeps it.
+	if _, err := s.store.Stat(ctx, metaKey(slug)); !errors.Is(err, store.ErrNotFound) {
+		return slug, doc, nil, err
+	}
+	m, err := s.createMeta(ctx, slug, doc.Meta, src)
+	if errors.Is(err, store.ErrPrecondition) {
+		return slug, doc, nil, nil // made meanwhile by an editor
+	}
+	if err != nil {
+		return "", markdown.Document{}, nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return slug, doc, m, nil
+}
+
+// ledgerPutAll records the metas (new packs of an import) in their
+// departments' ledgers, one write per department rather than one per pack.
+func (s *Service) ledgerPutAll(ctx context.Context, metas []*Meta) error {
+	byDept := map[string][]*Meta{}
+	for _, m := range metas {
+		byDept[m.Department] = append(byDept[m.Department], m)
+	}
+	var errs []error
+	for dept, ms := range byDept {
+		err := s.upsertLedger(ctx, deptLedgerKey(dept), func(l *ledger) {
+			for _, m := range ms {
+				l.Items[m.Slug] = LedgerItem{Slug: m.Slug, Title: m.Title, Department: m.Department, Reviewed: m.Reviewed}
+			}
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("department ledger %q: %w", dept, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // HasPacks reports whether the store holds at least one pack.

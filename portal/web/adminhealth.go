@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jinnang/jinnang/portal/jobs"
 	"github.com/jinnang/jinnang/portal/store/record"
 )
 
@@ -41,6 +43,9 @@ type healthView struct {
 func (s *server) healthRoutes(get func(string, echo.HandlerFunc, ...echo.MiddlewareFunc)) {
 	if s.badRecords != nil {
 		s.health = append(s.health, s.badRecordSection)
+	}
+	if s.jobs != nil {
+		s.health = append(s.health, s.jobSection)
 	}
 	get("/admin/health", s.healthPage, requireAdmin)
 }
@@ -83,3 +88,44 @@ func (s *server) badRecordSection(ctx context.Context, l Lang) (healthSection, e
 
 // BadRecords lists reported bad records (record.BadRecords over the store).
 type BadRecords func(ctx context.Context, limit int) ([]record.Bad, error)
+
+// Jobs is the background scheduler as the health page sees it (jobs.Scheduler).
+type Jobs interface {
+	Statuses(ctx context.Context) ([]jobs.Status, error)
+}
+
+// jobSection lists every background job with its last run, by whichever
+// process ran it.
+func (s *server) jobSection(ctx context.Context, l Lang) (healthSection, error) {
+	sec := healthSection{ID: "jobs", Title: mustT(l, "health.jobs.title"), Intro: mustT(l, "health.jobs.intro"),
+		Empty: mustT(l, "health.jobs.empty"),
+		Columns: []string{mustT(l, "health.jobs.job"), mustT(l, "health.jobs.every"), mustT(l, "health.jobs.start"),
+			mustT(l, "health.jobs.took"), mustT(l, "health.jobs.result"), mustT(l, "health.jobs.holder")}}
+	sts, err := s.jobs.Statuses(ctx)
+	for _, st := range sts {
+		every := mustT(l, "health.jobs.onDemand")
+		if st.Every > 0 {
+			every = st.Every.String()
+		}
+		if st.Local {
+			every += " " + mustT(l, "health.jobs.local")
+		}
+		row := []string{st.Job, every, mustT(l, "health.jobs.never"), "", "", ""}
+		if r := st.Last; r != nil {
+			result := mustT(l, "health.jobs.ok")
+			if !r.OK() {
+				result = mustT(l, "health.jobs.failed") + r.Error
+			}
+			if !r.Start.IsZero() {
+				row[2] = r.Start.Local().Format("2006-01-02 15:04:05")
+				row[3] = r.Duration.Round(time.Millisecond).String()
+			}
+			row[4], row[5] = result, r.Holder
+		}
+		sec.Rows = append(sec.Rows, row)
+	}
+	if err != nil {
+		return sec, fmt.Errorf("jobs: %w", err)
+	}
+	return sec, nil
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/jinnang/jinnang/portal/metrics"
 )
 
 // MetricsOptions turns on /metrics.
@@ -15,6 +17,9 @@ type MetricsOptions struct {
 	// Token is the bearer token a scraper sends (Authorization: Bearer …);
 	// empty leaves /metrics unserved (404). Requests are counted either way.
 	Token string
+	// Registry is the process's metrics, shared with the store, index and
+	// job metrics the portal records; nil gives the server its own.
+	Registry *metrics.Metrics
 }
 
 // metricsMiddleware counts every request under its route pattern and status

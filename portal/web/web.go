@@ -4,6 +4,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -87,6 +88,9 @@ type Options struct {
 	// BadRecords lists the records lists skipped as unreadable, for the
 	// admin health page; nil leaves that section out.
 	BadRecords BadRecords
+	// Jobs is the background scheduler, whose last runs the admin health
+	// page lists; nil leaves that section out.
+	Jobs Jobs
 	// PhotoBudget bounds concurrent photo decodes; nil means two at once,
 	// each upload waiting up to 20 s for its turn.
 	PhotoBudget *images.Budget
@@ -157,6 +161,7 @@ type server struct {
 	anonPixels *auth.Limiter  // per-address pixel rate of the anonymous routes
 
 	badRecords BadRecords     // nil: no bad-record section
+	jobs       Jobs           // nil: no background-job section
 	health     []healthSource // the sections of /admin/health
 	notify     Notifier       // nil when notifications are off
 	wecomCB    WeComCallback  // nil when the callback is not configured
@@ -182,7 +187,7 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	s := &server{
-		metrics:      metrics.New(),
+		metrics:      cmp.Or(opts.Metrics.Registry, metrics.New()),
 		metricsToken: opts.Metrics.Token,
 		packs:        opts.Packs,
 		ready:        opts.Ready,
@@ -209,6 +214,7 @@ func New(opts Options) (*echo.Echo, error) {
 		media:      opts.Media,
 		reports:    opts.Reports,
 		badRecords: opts.BadRecords,
+		jobs:       opts.Jobs,
 		trusted:    opts.Auth.TrustedProxies,
 		decodes:    opts.PhotoBudget,
 		anonPixels: opts.AnonPixelLimit,

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -32,6 +33,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/lang"
@@ -106,6 +108,27 @@ const (
 type Index struct {
 	idx bleve.Index
 	syn atomic.Pointer[lang.Synonyms]
+	// slots bounds the searches that run at once (made on first use):
+	// each holds its candidates, stored fields and snippets in memory, so
+	// twenty at once on two cores cost memory and gain nothing; the rest
+	// wait their turn (or their context's end).
+	slotsOnce sync.Once
+	slots     chan struct{}
+}
+
+// searchSlots is how many searches run at once: two per CPU keeps the
+// cores busy while one waits for the disk.
+func searchSlots() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
+
+// acquire takes a search slot, or fails when ctx ends first.
+func (x *Index) acquire(ctx context.Context) (release func(), err error) {
+	x.slotsOnce.Do(func() { x.slots = make(chan struct{}, searchSlots()) })
+	select {
+	case x.slots <- struct{}{}:
+		return func() { <-x.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 var _ index.Index = (*Index)(nil)
@@ -114,6 +137,29 @@ var _ index.Index = (*Index)(nil)
 // and recreating it (empty) when it was made by an older version of the
 // analysis. An empty path gives an in-memory index (for tests).
 func Open(path string) (*Index, error) {
+	return openIndex(path)
+}
+
+// ErrLocked means another process has the index directory open: the
+// embedded index serves one portal process only.
+var ErrLocked = errors.New("bleveindex: the index is in use by another process")
+
+// lockWait is how long Open waits for another process's file lock on the
+// index before it gives up (bolt would otherwise wait forever).
+const lockWait = 2 * time.Second
+
+func lockConfig() map[string]any { return map[string]any{"bolt_timeout": lockWait.String()} }
+
+// lockedErr turns bolt's lock timeout into ErrLocked with what to do about it.
+func lockedErr(path string, err error) error {
+	if errors.Is(err, bolt.ErrTimeout) {
+		return fmt.Errorf("%w: %s is locked by another portal process (the embedded bleve index serves one process; "+
+			"stop the other process, give each its own -data-dir, or run several processes on Meilisearch with JINNANG_MEILI_URL)", ErrLocked, path)
+	}
+	return err
+}
+
+func openIndex(path string) (*Index, error) {
 	go lang.Warm() // load the segmenter's dictionary while the rest starts
 	m, err := newMapping()
 	if err != nil {
@@ -129,7 +175,7 @@ func Open(path string) (*Index, error) {
 			return nil, fmt.Errorf("bleveindex: create in-memory index: %w", err)
 		}
 	default:
-		bi, err = bleve.Open(path)
+		bi, err = bleve.OpenUsing(path, lockConfig())
 		if err == nil && !current(bi) {
 			if cerr := bi.Close(); cerr != nil {
 				return nil, fmt.Errorf("bleveindex: close outdated index at %s: %w", path, cerr)
@@ -140,11 +186,14 @@ func Open(path string) (*Index, error) {
 			err = bleve.ErrorIndexPathDoesNotExist
 		}
 		if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-			bi, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+			bi, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, lockConfig())
 			if err != nil {
-				return nil, fmt.Errorf("bleveindex: create index at %s: %w", path, err)
+				return nil, lockedErr(path, fmt.Errorf("bleveindex: create index at %s: %w", path, err))
 			}
 		} else if err != nil {
+			if e := lockedErr(path, err); errors.Is(e, ErrLocked) {
+				return nil, e
+			}
 			return nil, fmt.Errorf("bleveindex: open index at %s: %w", path, err)
 		}
 	}
@@ -398,6 +447,11 @@ func (x *Index) SetSynonyms(_ context.Context, groups [][]string) error {
 
 // Search runs q. Empty Text matches every document.
 func (x *Index) Search(ctx context.Context, q index.Query) (index.Result, error) {
+	release, err := x.acquire(ctx)
+	if err != nil {
+		return index.Result{}, fmt.Errorf("bleveindex: search %q: %w", q.Text, err)
+	}
+	defer release()
 	offset, limit := q.Page()
 	text := truncateRunes(strings.TrimSpace(q.Text), maxQueryRunes)
 	var words []lang.Word

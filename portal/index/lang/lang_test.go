@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/index"
 )
@@ -155,5 +157,53 @@ func TestDescribeCountsPinyin(t *testing.T) {
 	_, cov = Describe(Query("nianjia", nil), 80, "正文", "摘要", "报销流程")
 	if cov != 0 {
 		t.Errorf("coverage of no match = %v, want 0", cov)
+	}
+}
+
+// TestLatinWordsMatchPieces checks the allocation-free scanner against
+// Pieces on mixed text, malformed UTF-8 included.
+func TestLatinWordsMatchPieces(t *testing.T) {
+	for _, text := range []string{
+		"报销 VPN wi-fi 1.5 ＶＰＮ café Ärger 한국어 カタカナ。ok's end",
+		"年假怎么算？OA系统，A-B-, x.y. \xff\xfe bad\xe3\x81 utf8 ∑∆ z",
+		"", "abc", "中文", "a\u3000b", "\u2e80x\u2e7fy",
+	} {
+		var want, got [][2]int
+		for _, p := range Pieces(text) {
+			if !p.CJK {
+				want = append(want, [2]int{p.Start, p.Start + len(p.Text)})
+			}
+		}
+		latinWords(text, func(s, e int) { got = append(got, [2]int{s, e}) })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: latinWords %v, Pieces %v", text, got, want)
+		}
+	}
+}
+
+// TestFoldSameWidth checks the fast paths against a rune-by-rune fold.
+func TestFoldSameWidth(t *testing.T) {
+	slow := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if l := unicode.ToLower(r); r < 0x2E80 && utf8.RuneLen(l) == utf8.RuneLen(r) {
+				r = l
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	for _, s := range []string{"报销VPN ÄÖ Σ ＶＰＮ 年假", "already lower 中文", "", "ABC", "İ K"} {
+		if got, want := foldSameWidth(s), slow(s); got != want || len(got) != len(s) {
+			t.Errorf("foldSameWidth(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func BenchmarkDescribe(b *testing.B) {
+	body := strings.Repeat("新员工入职第一天需要到人事部办理手续，领取门禁卡和工牌，并在OA系统中填写个人信息。VPN 账号由技术部开通。", 30)
+	words := Query("年假怎么算 VPN", nil)
+	for b.Loop() {
+		Describe(words, 80, body, "入职手续", "新人第一天", "入职 门禁")
 	}
 }

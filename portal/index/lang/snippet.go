@@ -52,21 +52,18 @@ func matches(text string, words []Word) (ms []match, found []bool) {
 		}
 	}
 	if len(latins) > 0 {
-		for _, p := range Pieces(lower) {
-			if p.CJK {
-				continue
-			}
-			k := Key(p.Text)
+		latinWords(lower, func(start, end int) {
+			k := Key(lower[start:end])
 			for _, l := range latins {
 				for _, f := range l.forms {
 					if latinMatch(k, f) {
-						ms = append(ms, match{p.Start, p.Start + len(p.Text)})
+						ms = append(ms, match{start, end})
 						found[l.i] = true
 						break
 					}
 				}
 			}
-		}
+		})
 	}
 	return ms, found
 }
@@ -135,7 +132,10 @@ func Coverage(words []Word, texts ...string) float64 {
 // (else of summary; else the plain summary) and the coverage of the query
 // over body, summary and others (title, tags), reading the body once.
 func Describe(words []Word, width int, body, summary string, others ...string) ([]index.Span, float64) {
-	body = strings.ToValidUTF8(index.StripMarkers(body), "\uFFFD")
+	body = index.StripMarkers(body)
+	if !utf8.ValidString(body) {
+		body = strings.ToValidUTF8(body, "\uFFFD")
+	}
 	ms, found := matches(body, words)
 	hit := slices.Clone(found)
 	for _, t := range append(others, summary) {
@@ -263,29 +263,93 @@ func window(text string, ms []match, width int) []index.Span {
 // UTF-8 length, so byte offsets in the result are offsets in s. CJK text
 // is copied as it is.
 func foldSameWidth(s string) string {
-	b := make([]byte, 0, len(s))
+	var b []byte // nil until the first rune that changes
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+				if b == nil {
+					b = append(make([]byte, 0, len(s)), s[:i]...)
+				}
+				b = append(b, c+'a'-'A')
+			} else if b != nil {
+				b = append(b, c)
 			}
-			b = append(b, c)
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r < 0x2E80 {
-			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
-				b = utf8.AppendRune(b, l)
-				i += size
-				continue
+		size := cjkSize(s, i)
+		if size == 0 {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r < 0x2E80 {
+				if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == size {
+					if b == nil {
+						b = append(make([]byte, 0, len(s)), s[:i]...)
+					}
+					b = utf8.AppendRune(b, l)
+					i += size
+					continue
+				}
 			}
 		}
-		b = append(b, s[i:i+size]...)
+		if b != nil {
+			b = append(b, s[i:i+size]...)
+		}
 		i += size
 	}
+	if b == nil {
+		return s
+	}
 	return string(b)
+}
+
+// cjkSize is 3 when s[i:] starts with a well-formed three-byte sequence of
+// a rune at or above U+3000 (lead byte 0xE3–0xEF: CJK, kana, Hangul, CJK
+// punctuation, full-width forms), which neither folding nor a Latin word
+// ever changes or takes in; else 0 (decode the rune).
+func cjkSize(s string, i int) int {
+	if c := s[i]; c >= 0xE3 && c <= 0xEF && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+		return 3
+	}
+	return 0
+}
+
+// latinWords calls fn with the byte range of every Latin word of text, as
+// the non-CJK pieces of Pieces, without building the pieces: a rune at or
+// above U+2E80 is never part of one, so CJK text is skipped three bytes at
+// a time.
+func latinWords(text string, fn func(start, end int)) {
+	start := -1
+	for i := 0; i < len(text); {
+		var r rune
+		size := 1
+		switch c := text[i]; {
+		case c < utf8.RuneSelf:
+			r = rune(c)
+		case cjkSize(text, i) == 3:
+			r, size = 0x3000, 3
+		default:
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		switch {
+		case isWordRune(r):
+			if start < 0 {
+				start = i
+			}
+		case (r == '-' || r == '.' || r == '\'') && start >= 0 && nextIsWord(text[i+size:]):
+			// inside a Latin word
+		default:
+			if start >= 0 {
+				fn(start, i)
+				start = -1
+			}
+		}
+		i += size
+	}
+	if start >= 0 {
+		fn(start, len(text))
+	}
 }
 
 // mergePlain joins adjacent non-hit spans.

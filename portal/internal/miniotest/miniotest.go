@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +49,7 @@ type server struct {
 	bin     string
 	dir     string
 	console string
+	drives  int // 0: one directory; n: erasure coding over n drive directories
 }
 
 // Start starts a MinIO server for this test on free loopback ports, with a
@@ -107,7 +109,7 @@ func (s *Server) Restart() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.s
-	ns, err := launch(old.bin, old.dir, old.cfg, old.console)
+	ns, err := launch(old.bin, old.dir, old.cfg, old.console, old.drives)
 	if err != nil {
 		s.t.Fatalf("miniotest: restart: %v", err)
 	}
@@ -118,6 +120,39 @@ func (s *Server) Restart() {
 // fault injection. It is killed in t.Cleanup (thawed first if frozen).
 func Run(t testing.TB) *Server {
 	t.Helper()
+	return run(t, 0)
+}
+
+// ErasureDrives is how many drive directories RunErasure gives the server.
+const ErasureDrives = 4
+
+// RunErasure starts a MinIO server like Run, but erasure-coded over four
+// drive directories on one server (`minio server dir{1...4}`), as MinIO runs
+// in production: objects are split into data and parity shards (EC:2 by
+// default for four drives), so the loss of one drive loses nothing.
+func RunErasure(t testing.TB) *Server {
+	t.Helper()
+	return run(t, ErasureDrives)
+}
+
+// Drive is the directory of drive i (1-based) of a RunErasure server.
+func (s *Server) Drive(i int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return filepath.Join(s.s.dir, "data"+strconv.Itoa(i))
+}
+
+// RemoveDrive deletes drive i's directory with everything in it while the
+// server runs, as a failed disk would lose it.
+func (s *Server) RemoveDrive(i int) {
+	s.t.Helper()
+	if err := os.RemoveAll(s.Drive(i)); err != nil {
+		s.t.Fatalf("miniotest: remove drive %d: %v", i, err)
+	}
+}
+
+func run(t testing.TB, drives int) *Server {
+	t.Helper()
 	bin, err := FindBinary()
 	if err != nil {
 		msg := fmt.Sprintf("miniotest: %v; install it with `make minio` or set %s", err, EnvBin)
@@ -126,7 +161,7 @@ func Run(t testing.TB) *Server {
 		}
 		t.Skip(msg)
 	}
-	s, err := startServer(bin, t.TempDir())
+	s, err := startServer(bin, t.TempDir(), drives)
 	if err != nil {
 		t.Fatalf("miniotest: %v", err)
 	}
@@ -192,7 +227,7 @@ func FindBinary() (string, error) {
 	return p, nil
 }
 
-func startServer(bin, dir string) (*server, error) {
+func startServer(bin, dir string, drives int) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -205,11 +240,11 @@ func startServer(bin, dir string) (*server, error) {
 		Endpoint:  addr,
 		AccessKey: "test-" + randomHex(8),
 		SecretKey: randomHex(20),
-	}, console)
+	}, console, drives)
 }
 
 // launch runs the server on dir with cfg's address and credentials.
-func launch(bin, dir string, cfg store.S3Config, console string) (*server, error) {
+func launch(bin, dir string, cfg store.S3Config, console string, drives int) (*server, error) {
 	s := &server{
 		out:     &syncBuffer{},
 		exited:  make(chan struct{}),
@@ -217,8 +252,13 @@ func launch(bin, dir string, cfg store.S3Config, console string) (*server, error
 		bin:     bin,
 		dir:     dir,
 		console: console,
+		drives:  drives,
 	}
-	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"), "--quiet", "--address", cfg.Endpoint, "--console-address", console)
+	data := filepath.Join(dir, "data")
+	if drives > 0 {
+		data += "{1..." + strconv.Itoa(drives) + "}" // MinIO expands the ellipsis itself
+	}
+	cmd := exec.Command(bin, "server", data, "--quiet", "--address", cfg.Endpoint, "--console-address", console)
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.cfg.AccessKey,
 		"MINIO_ROOT_PASSWORD="+s.cfg.SecretKey,
