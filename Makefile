@@ -8,10 +8,10 @@ MINIO_BIN := $(TOOLS_DIR)/minio
 
 export JINNANG_MINIO_BIN := $(MINIO_BIN)
 
-.PHONY: test vet minio chromium run bench
+.PHONY: test vet minio chromium ffmpeg run bench
 
 ## test: vet, then every test with the race detector, against real MinIO and Chromium
-test: minio chromium vet
+test: minio chromium ffmpeg vet
 	@if [ -z "$$MEILI_URL" ]; then echo "NOTE: MEILI_URL not set: the Meilisearch contract suite is SKIPPED (set MEILI_URL and MEILI_KEY to run it against a real server)"; fi
 	go test -race -count=1 -timeout 30m ./...
 
@@ -35,6 +35,17 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "chromium not found and not root: the browser tests will be skipped (install Debian's chromium package)"; \
+	fi
+
+## ffmpeg: install Debian's ffmpeg (ffmpeg and ffprobe) for the media tests when missing (root only)
+ffmpeg:
+	@if command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's ffmpeg for the media tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	else \
+		echo "ffmpeg not found and not root: the video and voice tests will be skipped (install Debian's ffmpeg package)"; \
 	fi
 
 run:

@@ -28,6 +28,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
 	"github.com/jinnang/jinnang/portal/jobs"
 	"github.com/jinnang/jinnang/portal/markdown"
+	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/metrics"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/paths"
@@ -140,6 +141,8 @@ type app struct {
 	// /metrics); jobs the scheduler of every background job.
 	metrics *metrics.Metrics
 	jobs    *jobs.Scheduler
+	// media is the video and voice transcode queue; nil without ffmpeg.
+	media *media.Queue
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []calls.Middleware) (*app, error) {
@@ -168,6 +171,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
 	a.announce = announce.New(a.store, markdown.New(), nil)
+	a.media = openMedia(cfg, a.store, log)
 	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
 		a.close()
 		return nil, fmt.Errorf("wecom: %w", err)
@@ -330,6 +334,8 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Polls:            a.polls,
 		Stories:          a.stories,
 		Points:           a.points,
+		Media:            a.mediaPort(),
+		Reports:          a.reportsPort(),
 		Editor:           a.packs,
 		Paths:            a.paths,
 		People:           a.people,
@@ -373,6 +379,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 	})
 	a.ch.background(ctx, cfg, a.jobs)
 	a.jobs.Start(ctx)
+	a.runMedia(ctx) // a continuous worker (one transcode at a time), beside the scheduler
 	if listening != nil {
 		listening(ln.Addr())
 	}

@@ -66,6 +66,9 @@ type Config struct {
 	ReportsToHide int
 	// StaleMonths is how long after its last check a pack shows 内容可能已过时.
 	StaleMonths int
+	// VideoMaxSeconds and VideoMaxMB bound an uploaded video (and voice note);
+	// VideoQueue is how many transcodes may wait at once (then 503).
+	VideoMaxSeconds, VideoMaxMB, VideoQueue int
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
@@ -166,6 +169,9 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.SecretKey, "secret-key", env.secret("SECRET_KEY"), "at least 32 bytes shared by all portal processes, signs sign-in state (or JINNANG_SECRET_KEY_FILE)")
 	fs.StringVar(&c.RolesFile, "roles-file", env.str("ROLES_FILE", ""), "YAML file mapping users and IdP groups to roles and departments")
 	fs.IntVar(&c.ReportsToHide, "reports-to-hide", env.int("REPORTS_TO_HIDE", 3), "distinct reports that hide a story until a moderator decides")
+	fs.IntVar(&c.VideoMaxSeconds, "video-max-seconds", env.int("VIDEO_MAX_SECONDS", 60), "longest video or voice note accepted, in seconds")
+	fs.IntVar(&c.VideoMaxMB, "video-max-mb", env.int("VIDEO_MAX_MB", 50), "largest video upload accepted, in MB")
+	fs.IntVar(&c.VideoQueue, "video-queue", env.int("VIDEO_QUEUE", 20), "transcodes that may wait at once; a full queue answers 503")
 	fs.IntVar(&c.StaleMonths, "stale-months", env.int("STALE_MONTHS", 12), "months after its last check (最后核对) that a pack shows 内容可能已过时 and enters the 待核对 lists")
 	fs.DurationVar(&c.SessionIdle, "session-idle", env.duration("SESSION_IDLE", 12*time.Hour), "a session ends after this long without activity")
 	fs.DurationVar(&c.SessionAbsolute, "session-absolute", env.duration("SESSION_ABSOLUTE", 7*24*time.Hour), "a session ends this long after sign-in")
@@ -449,6 +455,9 @@ func (c Config) validateAuth(bad func(string, ...any)) {
 		}
 	default:
 		bad("auth %q: use dev, wecom, oidc or header", c.Auth)
+	}
+	if c.VideoMaxSeconds < 1 || c.VideoMaxSeconds > 600 || c.VideoMaxMB < 1 || c.VideoMaxMB > 2000 || c.VideoQueue < 1 {
+		bad("video-max-seconds must be 1 to 600, video-max-mb 1 to 2000 and video-queue at least 1")
 	}
 	if c.StaleMonths < 1 || c.StaleMonths > 120 {
 		bad("stale-months must be between 1 and 120")

@@ -15,6 +15,10 @@ const (
 	KindPoll           Kind = "poll"            // a new poll for my department
 	KindModQueue       Kind = "modqueue"        // a story waits for a moderator
 	KindWeComProblem   Kind = "wecom.problem"   // WeCom refused recipients or a message (admins)
+
+	KindReportNew    Kind = "report.new"    // a front-line report to a department I manage
+	KindReportReply  Kind = "report.reply"  // a manager replied to my report
+	KindReportStatus Kind = "report.status" // a manager changed my report's status
 )
 
 // Channel is how a person wants one kind delivered.
@@ -66,6 +70,9 @@ var kinds = []KindInfo{
 	{Kind: KindPoll, Default: ChannelWeCom, Broadcast: true},
 	{Kind: KindModQueue, Default: ChannelWeCom, Role: RoleModerator},
 	{Kind: KindWeComProblem, Default: ChannelPortal, Role: RoleAdmin},
+	{Kind: KindReportNew, Default: ChannelWeCom},
+	{Kind: KindReportReply, Default: ChannelWeCom},
+	{Kind: KindReportStatus, Default: ChannelWeCom},
 }
 
 // Kinds lists every kind, in the order the settings show them.

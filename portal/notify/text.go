@@ -53,6 +53,12 @@ func pushText(n Note) (title, desc string) {
 		return "新投票：" + n.Title, audience(n) + " · " + n.Actor + "\n" + n.Body
 	case KindModQueue:
 		return "审核队列有新的举报", quote(n.Title) + "\n" + n.Body
+	case KindReportNew:
+		return who + " 发来一线上报", quote(n.Title) + "\n" + n.Body
+	case KindReportReply:
+		return who + " 回复了你的上报", quote(n.Title) + "\n" + n.Body
+	case KindReportStatus:
+		return who + " 更新了你的上报状态", quote(n.Title)
 	case KindWeComProblem:
 		return "企业微信推送需要处理", n.Title + "\n" + n.Body
 	}

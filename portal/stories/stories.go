@@ -106,6 +106,17 @@ type Story struct {
 	// only reports beyond it count towards auto-hide.
 	Reviewed int    `json:"reviewed,omitempty"`
 	ETag     string `json:"-"`
+
+	// Video is the story's short video, nil for none: its transcode job in
+	// package media, which holds the state and the files.
+	Video *Media `json:"video,omitempty"`
+	// Voice is the story's voice note, nil for none.
+	Voice *Media `json:"voice,omitempty"`
+}
+
+// Media names a video or voice note by its media job id.
+type Media struct {
+	Job string `json:"job"`
 }
 
 // Visible reports whether the story shows in the feed.
@@ -160,6 +171,10 @@ type NewStory struct {
 	Author Author
 	Text   string
 	Images []images.Result
+	// VideoJob is the media job of the story's video (already queued), "" for none.
+	VideoJob string
+	// VoiceJob is the media job of the story's voice note, "" for none.
+	VoiceJob string
 }
 
 // Service stores, indexes and moderates stories.
@@ -256,7 +271,7 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 		return nil, err
 	}
 	switch {
-	case text == "" && len(in.Images) == 0:
+	case text == "" && len(in.Images) == 0 && in.VideoJob == "" && in.VoiceJob == "":
 		return nil, &InvalidError{Zh: "请写点什么或选择图片", En: "write something or add a photo"}
 	case len(in.Images) > MaxImages:
 		return nil, &InvalidError{Zh: fmt.Sprintf("最多 %d 张图片", MaxImages), En: fmt.Sprintf("at most %d photos", MaxImages)}
@@ -270,6 +285,12 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 	st := &Story{
 		ID: ids.New(), Author: in.Author.ID, AuthorName: in.Author.Name, Department: in.Author.Department,
 		Text: text, Tags: tags, Created: s.now().UTC(), State: StateVisible,
+	}
+	if in.VideoJob != "" {
+		st.Video = &Media{Job: in.VideoJob}
+	}
+	if in.VoiceJob != "" {
+		st.Voice = &Media{Job: in.VoiceJob}
 	}
 	var written []string
 	for i, img := range in.Images {

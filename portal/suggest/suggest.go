@@ -138,6 +138,10 @@ type Suggestion struct {
 	Salt []byte `json:"salt"` // argon2id salt, per record
 	Hash []byte `json:"hash"` // argon2id(code, salt)
 	KDF  KDF    `json:"kdf"`
+
+	// Video is the media job of the attached video (re-encoded, nothing of
+	// the device kept), "" for none.
+	Video string `json:"video,omitempty"`
 }
 
 // Waiting reports whether the submitter spoke last (or nobody answered yet).
@@ -370,6 +374,12 @@ func (s *Service) Boxes(ctx context.Context) ([]Box, error) {
 // already processed by images.Process: they are stored before the record,
 // under its ref, and removed again when the record cannot be written.
 func (s *Service) Submit(ctx context.Context, boxID, category, body string, imgs ...images.Result) (string, *Suggestion, error) {
+	return s.SubmitVideo(ctx, boxID, category, body, "", imgs...)
+}
+
+// SubmitVideo is Submit with a video attached: videoJob is its media job
+// (queued anonymously), "" for none.
+func (s *Service) SubmitVideo(ctx context.Context, boxID, category, body, videoJob string, imgs ...images.Result) (string, *Suggestion, error) {
 	b, err := s.Box(ctx, boxID)
 	if err != nil {
 		return "", nil, err
@@ -388,7 +398,7 @@ func (s *Service) Submit(ctx context.Context, boxID, category, body string, imgs
 		return "", nil, err
 	}
 	today := s.today()
-	sg := &Suggestion{Box: boxID, Category: category, Body: body, Date: today, Updated: today, Status: StatusReceived, KDF: s.kdf}
+	sg := &Suggestion{Box: boxID, Category: category, Body: body, Date: today, Updated: today, Status: StatusReceived, KDF: s.kdf, Video: videoJob}
 	for range updateAttempts {
 		code := newCode()
 		sg.Salt = make([]byte, 16)

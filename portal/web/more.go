@@ -66,6 +66,9 @@ func (s *server) moreLinks(b base) []navLink {
 	if b.PointsOn {
 		out = append(out, navLink{URL: "/leaderboard", Key: "nav.leaderboard"})
 	}
+	if s.reports != nil && u != nil {
+		out = append(out, navLink{URL: "/reports", Key: "nav.reports"}) // 一线上报 (reports.go)
+	}
 	if u == nil {
 		return out
 	}

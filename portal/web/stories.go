@@ -18,6 +18,7 @@ import (
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/images"
+	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
@@ -104,12 +105,17 @@ func (s *server) storyRoutes(get, write func(string, echo.HandlerFunc, ...echo.M
 	}
 	get("/stories", s.storyFeed)
 	get("/stories/new", s.newStoryForm)
-	upload("/stories", s.createStory, storyBodyLimit)
+	upload("/stories", s.createStory, storyBodyLimit+s.storyVideoLimit())
 	get("/stories/tag/:tag", s.storyFeed)
 	get("/stories/:id", s.storyPage)
 	get("/stories/:id/img/:n", s.storyImagePage)
 	get("/stories/:id/photo/:n", s.storyPhoto)
 	get("/stories/:id/thumb/:n", s.storyPhoto)
+	if s.media != nil {
+		get("/stories/:id/video.mp4", s.storyMedia)
+		get("/stories/:id/poster.jpg", s.storyMedia)
+		get("/stories/:id/voice.m4a", s.storyMedia)
+	}
 	write("/stories/:id/like", s.likeStory)
 	write("/stories/:id/unlike", s.unlikeStory)
 	write("/stories/:id/comments", s.commentStory)
@@ -149,6 +155,11 @@ type storyCard struct {
 	Segments []segment
 	Photos   []photo
 	Grid     int // 1, 2 (2 and 4 photos) or 3 columns, as WeChat lays out 九宫格
+
+	// Video is nil for none (and for a failed one, to others than the author).
+	Video *videoView
+	// Voice is the voice note, nil for none (media.go).
+	Voice *voiceView
 }
 
 func newStoryCard(st *stories.Story) storyCard {
@@ -201,7 +212,11 @@ func (s *server) storyFeed(c echo.Context) error {
 	v.Nav = "stories"
 	cards := make([]storyCard, 0, len(res.Stories))
 	for _, st := range res.Stories {
-		cards = append(cards, newStoryCard(st))
+		card := newStoryCard(st)
+		if err := s.storyVideo(c.Request().Context(), l, &card, st.Author == userOf(c).ID); err != nil {
+			return err
+		}
+		cards = append(cards, card)
 	}
 	if v.Cards, err = s.newFeedCards(c, cards, l, v.CSRF); err != nil {
 		return err
@@ -260,6 +275,9 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 		Mine: st.Author == u.ID, Moderator: u.CanModerate(), Reasons: stories.Reasons,
 		Reported: c.QueryParam("reported") == "1", Errors: map[string]string{}}
 	v.Nav = "stories"
+	if err := s.storyVideo(ctx, v.Lang, &v.Card, v.Mine); err != nil {
+		return v, err
+	}
 	var err error
 	if v.Likes, v.Liked, err = s.stories.Likes(ctx, st.ID, u.ID); err != nil {
 		return v, err
@@ -385,12 +403,17 @@ type storyFormView struct {
 	MaxText   int
 	MaxImages int
 	MaxMB     int
+	// Video is set when videos may be posted: their limits.
+	Video *videoLimits
 }
 
 func (s *server) newStoryFormView(c echo.Context) storyFormView {
 	v := storyFormView{base: s.newBase(c, langOf(c), "storyform.title"), Errors: map[string]string{},
 		MaxText: stories.MaxText, MaxImages: stories.MaxImages, MaxMB: imageMaxBytes >> 20}
 	v.Nav = "stories"
+	if s.media != nil {
+		v.Video = &videoLimits{Seconds: int(s.media.MaxDuration().Seconds()), MB: int(s.media.MaxBytes() >> 20)}
+	}
 	if tag, _ := cleanParam(c.QueryParam("tag")); tag != "" && len(stories.Tags("#"+tag)) == 1 {
 		v.Text = "#" + tag + " "
 	}
@@ -419,6 +442,7 @@ func (s *server) createStory(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Public: "error.400", Cause: fmt.Errorf("story: %w", err)}
 	}
 	var photos []images.Result
+	videoJob, voiceJob := "", ""
 	photoLimits := s.photoLimits(c, storyRequestPixels)
 	status := http.StatusUnprocessableEntity
 	textTooLong := false
@@ -436,6 +460,30 @@ func (s *server) createStory(c echo.Context) error {
 			}
 		}
 		name := p.FormName()
+		if (name == videoField || name == voiceField) && s.media != nil {
+			if !csrfOK {
+				s.drain(c)
+				return csrfErr
+			}
+			kind, slot := media.KindVideo, &videoJob
+			if name == voiceField {
+				kind, slot = media.KindVoice, &voiceJob
+			}
+			if p.FileName() == "" || len(v.Errors) > 0 || *slot != "" {
+				continue
+			}
+			job, msg, code, err := s.enqueueMedia(c, l, kind, p)
+			if err != nil {
+				s.drain(c)
+				return err
+			}
+			if msg != "" {
+				v.Errors[name], status = msg, code
+				continue
+			}
+			*slot = job
+			continue
+		}
 		if name != "images" {
 			b, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
 			if err != nil {
@@ -481,17 +529,23 @@ func (s *server) createStory(c echo.Context) error {
 	text, terr := stories.CheckText(v.Text)
 	if terr != nil || textTooLong || utf8.RuneCountInString(v.Text) > stories.MaxText+100 {
 		v.Errors["text"] = mustT(l, "storyform.text.long", stories.MaxText)
-	} else if text == "" && len(photos) == 0 && len(v.Errors) == 0 {
+	} else if text == "" && len(photos) == 0 && videoJob == "" && voiceJob == "" && len(v.Errors) == 0 {
 		v.Errors["text"] = mustT(l, "storyform.text.empty")
 	} else if len(stories.Tags(text)) > stories.MaxTags {
 		v.Errors["text"] = mustT(l, "storyform.text.tags", stories.MaxTags)
 	}
 	if len(v.Errors) > 0 {
+		s.dropVideo(c, videoJob)
+		s.dropVideo(c, voiceJob)
 		return s.render(c, status, pageStoryForm, tmplContent, v)
 	}
 	st, err := s.stories.Create(req.Context(), stories.NewStory{
-		Author: stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, Text: text, Images: photos,
+		Author: stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, Text: text, Images: photos, VideoJob: videoJob, VoiceJob: voiceJob,
 	})
+	if err != nil {
+		s.dropVideo(c, videoJob)
+		s.dropVideo(c, voiceJob)
+	}
 	if errors.Is(err, stories.ErrInvalid) {
 		v.Errors["text"] = storyErrorText(langOf(c), err)
 		return s.render(c, http.StatusUnprocessableEntity, pageStoryForm, tmplContent, v)

@@ -104,11 +104,12 @@ func (s *server) newFeedCards(c echo.Context, cards []storyCard, l Lang, csrf st
 		if fc.Likes, fc.Liked, err = s.stories.Likes(ctx, sc.ID, u.ID); err != nil {
 			return nil, err
 		}
-		cs, err := s.stories.Comments(ctx, sc.ID)
+		// The count comes from the story's comment digest (one read).
+		cp, err := s.stories.CommentsPage(ctx, sc.ID, "", 1)
 		if err != nil {
 			return nil, err
 		}
-		fc.Comments = len(cs)
+		fc.Comments = cp.Total
 		out = append(out, fc)
 	}
 	return out, nil

@@ -37,6 +37,8 @@ type Suggest interface {
 	// Submit stores an anonymous suggestion with its processed images and
 	// returns its receipt code.
 	Submit(ctx context.Context, box, category, body string, imgs ...images.Result) (string, *suggest.Suggestion, error)
+	// SubmitVideo is Submit with a queued video (its media job id).
+	SubmitVideo(ctx context.Context, box, category, body, videoJob string, imgs ...images.Result) (string, *suggest.Suggestion, error)
 	// Image opens an image of a suggestion or its thumbnail (handling team).
 	Image(ctx context.Context, ref string, n int, thumb bool) (io.ReadCloser, store.Object, error)
 	// Thumbnail returns the bytes of an image's thumbnail.
@@ -102,7 +104,7 @@ func (s *server) suggestRoutes(e *echo.Echo, get, write func(string, echo.Handle
 	e.POST("/s/receipt", s.receiptLookup)
 	e.POST("/s/receipt/message", s.receiptMessage)
 	e.Match(getHead, "/s/:box", s.boxForm)
-	e.POST("/s/:box", s.submitSuggestion, maxBody(suggestBodyLimit)) // streams its images
+	e.POST("/s/:box", s.submitSuggestion, maxBody(suggestBodyLimit+s.storyVideoLimit())) // streams its images (and a video)
 
 	get("/suggest", s.suggestInbox, requireSuggestHandler)
 	get("/suggest/export.csv", s.suggestExport, requireSuggestHandler)
@@ -113,6 +115,10 @@ func (s *server) suggestRoutes(e *echo.Echo, get, write func(string, echo.Handle
 	get("/suggest/items/:ref", s.suggestItem, requireSuggestHandler)
 	get("/suggest/items/:ref/img/:n", s.suggestImage, requireSuggestHandler)
 	get("/suggest/items/:ref/thumb/:n", s.suggestImage, requireSuggestHandler)
+	if s.media != nil {
+		get("/suggest/items/:ref/video.mp4", s.suggestVideo, requireSuggestHandler)
+		get("/suggest/items/:ref/poster.jpg", s.suggestVideo, requireSuggestHandler)
+	}
 	write("/suggest/items/:ref/reply", s.replySuggestion, requireSuggestHandler)
 	write("/suggest/items/:ref/status", s.statusSuggestion, requireSuggestHandler)
 	write("/suggest/items/:ref/publish", s.publishSuggestion, requireSuggestHandler)

@@ -62,6 +62,8 @@ type itemView struct {
 	Question string
 	Answer   string
 	Base     string // action prefix /suggest/items/<ref>
+
+	Video *videoView // the attached video (media.go), nil for none
 }
 
 // inboxFilter reads ?box=&status=&category=.
@@ -243,6 +245,7 @@ func (s *server) loadItem(c echo.Context) (itemView, error) {
 		v.Question = sg.Body
 	}
 	v.Nav = "suggest"
+	v.Video = s.suggestVideoView(ctx, v.Base, sg)
 	return v, nil
 }
 

@@ -38,6 +38,8 @@ type boxView struct {
 	MaxImages int
 	MaxMB     int
 	Receipt   string // the follow-up page, with the language
+
+	Video *videoLimits // set when a video may be attached (media.go)
 }
 
 // receiptView is the page that shows a fresh receipt code, once.
@@ -101,6 +103,9 @@ func (s *server) newBoxView(c echo.Context, b *suggest.Box) (boxView, error) {
 	v := boxView{base: s.newBase(c, l, "suggest.box.title", b.Title), Box: b, Answers: answers,
 		Action: withLang(anonPrefix+b.ID, l), Token: s.suggest.FormToken(b.ID), Errors: map[string]string{},
 		MaxBody: suggest.MaxBody, MaxImages: suggest.MaxImages, MaxMB: imageMaxBytes >> 20, Receipt: withLang(anonPrefix+"receipt", l)}
+	if s.media != nil {
+		v.Video = &videoLimits{Seconds: int(s.media.MaxDuration().Seconds()), MB: int(s.media.MaxBytes() >> 20)}
+	}
 	return v, nil
 }
 
@@ -149,10 +154,17 @@ func (s *server) submitSuggestion(c echo.Context) error {
 	if f.imgErr != "" {
 		v.Errors[imagesField], status = f.imgErr, f.imgStatus
 	}
+	if f.videoErr != "" {
+		v.Errors[videoField], status = f.videoErr, f.videoStatus
+	}
 	if len(v.Errors) > 0 {
+		s.dropVideo(c, f.video)
 		return s.render(c, status, pageSuggestBox, tmplContent, v)
 	}
-	code, sg, err := s.suggest.Submit(c.Request().Context(), b.ID, v.Category, v.Body, f.images...)
+	code, sg, err := s.suggest.SubmitVideo(c.Request().Context(), b.ID, v.Category, v.Body, f.video, f.images...)
+	if err != nil {
+		s.dropVideo(c, f.video)
+	}
 	switch {
 	case errors.Is(err, suggest.ErrInvalid):
 		v.Errors["category"] = mustT(l, "suggest.category.invalid")

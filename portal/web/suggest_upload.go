@@ -34,6 +34,9 @@ type suggestForm struct {
 	images         []images.Result
 	imgErr         string // why an image was refused, shown next to the field
 	imgStatus      int
+	video          string // media job of the attached video, "" for none
+	videoErr       string // why the video (or a voice note) was refused
+	videoStatus    int
 }
 
 // errAnonToken answers an anonymous form without a valid token, or whose
@@ -66,6 +69,17 @@ func (s *server) readSuggestForm(c echo.Context, b *suggest.Box) (*suggestForm, 
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err == nil && (p.FormName() == videoField || p.FormName() == voiceField) {
+			if !f.tokenOK {
+				s.drain(c)
+				return nil, errAnonToken
+			}
+			if rerr := s.suggestMediaPart(c, l, b, f, p); rerr != nil {
+				s.drain(c)
+				return nil, rerr
+			}
+			continue
 		}
 		if err == nil && p.FormName() != imagesField {
 			err = f.readField(s, b, p.FormName(), p)

@@ -81,6 +81,10 @@ type Options struct {
 	Stories Stories
 	// Points is the contributors' leaderboard and badges; nil turns them off.
 	Points Points
+	// Media is the video and voice transcode queue; nil turns video off.
+	Media Media
+	// Reports is 一线上报 (front-line reports to managers); nil turns it off.
+	Reports Reports
 	// BadRecords lists the records lists skipped as unreadable, for the
 	// admin health page; nil leaves that section out.
 	BadRecords BadRecords
@@ -149,6 +153,8 @@ type server struct {
 
 	stories Stories // nil when stories are off
 	points  Points  // nil when the leaderboard is off
+	media   Media   // nil when video and voice are off
+	reports Reports // nil when 一线上报 is off
 
 	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
 	decodes    *images.Budget // bounds concurrent photo decodes
@@ -205,6 +211,8 @@ func New(opts Options) (*echo.Echo, error) {
 		polls:      opts.Polls,
 		stories:    opts.Stories,
 		points:     opts.Points,
+		media:      opts.Media,
+		reports:    opts.Reports,
 		badRecords: opts.BadRecords,
 		jobs:       opts.Jobs,
 		trusted:    opts.Auth.TrustedProxies,
@@ -371,6 +379,7 @@ func (s *server) routes(e *echo.Echo) {
 	write("/admin/reindex", s.reindex, requireAdmin)
 	s.healthRoutes(get)
 	s.storyRoutes(get, write, match)
+	s.reportRoutes(get, write, match)
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)
 	if s.suggest != nil {
