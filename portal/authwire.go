@@ -56,6 +56,7 @@ func newAuth(ctx context.Context, cfg config.Config, st store.Store, roles *auth
 		Sessions:       auth.NewSessions(st, auth.SessionOptions{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}),
 		States:         auth.NewStateCodec(key, st, time.Now),
 		Users:          auth.NewUsers(st, time.Now),
+		Grants:         auth.NewGrants(st),
 		Audit:          audit.New(st, time.Now),
 		Roles:          roles,
 		SecureCookies:  cfg.SecureCookies(),

@@ -206,6 +206,7 @@ type announceFormView struct {
 	Today     string // the earliest expiry date
 	ETag      string
 	Multi     bool // the user may address several departments or everyone (admins)
+	MayAll    bool // the user may address everyone (admins, editors of a department with the permission)
 	Choices   []announceChoice
 	Errors    map[string]string
 	MaxTitle  int
@@ -218,7 +219,7 @@ func (s *server) newAnnounceFormView(c echo.Context, a *announce.Announcement, d
 	l := langOf(c)
 	u := userOf(c)
 	v := announceFormView{Errors: map[string]string{}, MaxTitle: announce.MaxTitle, MaxBody: announce.MaxBody,
-		Multi: u.IsAdmin(), Today: s.now().Format(dateInput)}
+		Multi: u.IsAdmin(), MayAll: mayAnnounceAll(c), Today: s.now().Format(dateInput)}
 	chosen := []string{}
 	if a == nil {
 		v.base = s.newBase(c, l, "announce.new.title")
@@ -321,7 +322,7 @@ func (s *server) readAnnounceForm(c echo.Context, v *announceFormView) (announce
 	v.Body = strings.TrimSpace(strings.ReplaceAll(form.Get("body"), "\r\n", "\n"))
 	v.Pinned = form.Get("pinned") == "1"
 	v.Confirm, v.Comments = form.Get("confirm") == "1", form.Get("comments") == "1"
-	v.Everyone = v.Multi && form.Get("everyone") == "1"
+	v.Everyone = v.MayAll && form.Get("everyone") == "1"
 	v.Expires = strings.TrimSpace(form.Get("expires"))
 	v.ETag = form.Get("etag")
 	var targets []string
@@ -350,7 +351,7 @@ func (s *server) readAnnounceForm(c echo.Context, v *announceFormView) (announce
 		v.Errors["body"] = mustT(l, "edit.source.complex")
 	}
 	switch {
-	case !v.Multi && form.Get("everyone") == "1":
+	case !v.MayAll && form.Get("everyone") == "1":
 		v.Errors["targets"], denied = mustT(l, "announce.targets.denied", mustT(l, "announce.everyone")), true
 	case v.Everyone:
 		targets = nil

@@ -33,6 +33,9 @@ type AuthOptions struct {
 	Roles *auth.Roles
 	// Users keeps profiles and "my posts".
 	Users *auth.Users
+	// Grants keeps the roles administrators assign in the portal (merged
+	// with Roles on every request); nil turns the role pages off.
+	Grants *auth.Grants
 	// Audit records sign-ins, content writes and admin actions.
 	Audit *audit.Log
 	// DemoUsers are the people of the dev picker; empty unless the dev provider runs.
@@ -168,6 +171,9 @@ func sessionOf(c echo.Context) (*auth.Session, string) {
 
 // userOf returns the signed-in user, or nil.
 func userOf(c echo.Context) *auth.User {
+	if u, _ := c.Get(userCtxKey).(*auth.User); u != nil {
+		return u
+	}
 	if sess, _ := sessionOf(c); sess != nil {
 		return &sess.User
 	}
@@ -178,6 +184,7 @@ func userOf(c echo.Context) *auth.User {
 func setSession(c echo.Context, sess *auth.Session, token string) {
 	c.Set(sessionCtxKey, sess)
 	c.Set(tokenCtxKey, token)
+	c.Set(userCtxKey, nil) // the granted roles are merged again by applyGrants
 }
 
 // clientAddr is the address rate limits key on. It is the direct peer
@@ -270,6 +277,9 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if err := s.proxySignIn(c, a); err != nil {
 				return err
 			}
+		}
+		if err := s.applyGrants(c); err != nil {
+			return err
 		}
 		if sess, _ := sessionOf(c); sess != nil {
 			if _, err := req.Cookie(langCookie); err != nil {

@@ -382,6 +382,7 @@ func (s *server) routes(e *echo.Echo) {
 	s.reportRoutes(get, write, match)
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)
+	s.adminRoleRoutes(get, write)
 	if s.suggest != nil {
 		s.suggestRoutes(e, get, write)
 	}

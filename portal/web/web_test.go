@@ -102,6 +102,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 			States:     auth.NewStateCodec(testStateKey, st, nil),
 			Roles:      roles,
 			Users:      auth.NewUsers(st, nil),
+			Grants:     auth.NewGrants(st),
 			Audit:      audit.New(st, nil),
 			DemoUsers:  dev.New().Users(),
 			WriteLimit: auth.NewLimiter(10000, 10000, nil),
