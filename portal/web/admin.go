@@ -21,7 +21,7 @@ import (
 const auditLimit = 15
 
 // auditKinds are the areas the audit page filters by (action prefixes).
-var auditKinds = []string{"auth", "pack", "file", "path", "story", "announcement", "suggest", "poll", "department", "person", "directory", "wecom", "search", "admin"}
+var auditKinds = []string{"auth", "pack", "file", "path", "story", "announcement", "suggest", "poll", "department", "person", "directory", "wecom", "search", "admin", "role"}
 
 // auditView is the data of the audit log page.
 type auditView struct {

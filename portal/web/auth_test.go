@@ -752,7 +752,7 @@ func TestAdminAuditAndReindex(t *testing.T) {
 		t.Fatalf("reindex: %d %q, calls %d", rec.Code, rec.Header().Get("Location"), ts.packs.reindexed)
 	}
 	body := ts.send(tok, http.MethodGet, "/admin/audit?reindexed=25", nil, nil).Body.String()
-	for _, want := range []string{"索引已重建：25 条", "<code>admin.reindex</code>", "dev:zhangwei", "<td>index</td>", `action="/admin/reindex"`} {
+	for _, want := range []string{"索引已重建：25 条", `title="admin.reindex">重建搜索索引`, "dev:zhangwei", "<td>index</td>", `action="/admin/reindex"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}

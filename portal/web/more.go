@@ -77,7 +77,8 @@ func (s *server) moreLinks(b base) []navLink {
 	}
 	if u.IsAdmin() {
 		out = append(out, navLink{URL: "/admin/audit", Key: "nav.admin", Admin: true},
-			navLink{URL: "/admin/departments", Key: "nav.admin.depts", Admin: true})
+			navLink{URL: "/admin/departments", Key: "nav.admin.depts", Admin: true},
+			navLink{URL: "/admin/roles", Key: "nav.admin.roles", Admin: true})
 	}
 	return out
 }

@@ -121,6 +121,8 @@ func funcMap(l Lang, at *assetTable) template.FuncMap {
 		},
 		"isodate":    func(t time.Time) string { return t.Format("2006-01-02") },
 		"deptURL":    deptURL,
+		"actionName": func(a string) string { return auditActionName(l, a) },
+		"kindName":   func(k string) string { return auditKindName(l, k) },
 		"tagURL":     func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
 		"hitURL":     hitURL,
 		"kindBadge":  kindBadge,

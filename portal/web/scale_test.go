@@ -82,7 +82,7 @@ func TestAuditPagesFiltersAndNames(t *testing.T) {
 	}
 	// Kind filter: only story.* entries, and the link keeps the filter.
 	body = get("/admin/audit?kind=story")
-	if strings.Contains(body, "pack.save") || !strings.Contains(body, "<code>story.comment</code>") || !strings.Contains(body, `<option value="story" selected>`) {
+	if strings.Contains(body, "pack.save") || !strings.Contains(body, `title="story.comment">评论故事`) || !strings.Contains(body, `<option value="story" selected>`) {
 		t.Error("kind filter not applied")
 	}
 	if l := nextLink(body); !strings.Contains(l, "kind=story") {
