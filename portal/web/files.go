@@ -30,7 +30,8 @@ type fileLibraryView struct {
 	Filters    []filter
 	DeptFacets []facetLink
 	TagFacets  []facetLink
-	UploadURL  string // "" unless the user edits some department
+	UploadURL  string     // "" unless the user edits some department
+	Cards      []fileCard // the hits with type, size and links (filecards.go)
 }
 
 // fileLibrary is /files?q=&dept=&tag=: every department file, newest first,
@@ -63,6 +64,7 @@ func (s *server) fileLibrary(c echo.Context) error {
 	setIf(q, "dept", dept)
 	setIf(q, "tag", tag)
 	v.Hits = res.Hits
+	v.Cards = s.fileCards(c, res.Hits)
 	v.Pager = newPager("/files", q, page, res.Total)
 	v.Filters = activeFilters("/files", q)
 	v.DeptFacets = facetLinks("/files", q, "dept", res.Facets["department"])
@@ -78,6 +80,9 @@ type fileView struct {
 	Versions  []files.Version // newest first
 	Preview   bool            // the current version can be shown inline
 	PageURL   string          // this page, for the QR code
+	Phone     bool            // the visitor is on a phone: no "scan to open on phone" QR
+	Group     string          // icon group of the current version (filecards.go)
+	Thumb     string          // thumbnail of an image file, else ""
 	CanEdit   bool
 	Downloads int64 // editors only
 	Errors    map[string]string
@@ -109,6 +114,11 @@ func (s *server) newFileView(c echo.Context, f *files.File) (fileView, error) {
 		v.Versions = append(v.Versions, f.Versions[i])
 	}
 	v.Preview = previewable(v.Current.MediaType)
+	v.Phone, v.Group = onPhone(c.Request()), fileGroup(v.Current.Name, v.Current.MediaType)
+	c.Response().Header().Add("Vary", "User-Agent")
+	if thumbable(v.Current.MediaType) {
+		v.Thumb = fileURL(f.ID) + "/thumb"
+	}
 	if v.CanEdit = userOf(c).CanEdit(f.Department); v.CanEdit {
 		n, err := s.files.Downloads(c.Request().Context(), f.ID)
 		if err != nil {

@@ -35,3 +35,17 @@ var manageMessages = map[string][2]string{
 }
 
 func init() { addMessages(manageMessages) }
+
+// fileCardMessages name the icon groups of the file library.
+var fileCardMessages = map[string][2]string{
+	"filegroup.pdf":   {"PDF 文档", "PDF document"},
+	"filegroup.word":  {"Word 文档", "Word document"},
+	"filegroup.excel": {"Excel 表格", "Excel spreadsheet"},
+	"filegroup.ppt":   {"PPT 演示文稿", "PowerPoint presentation"},
+	"filegroup.image": {"图片", "Image"},
+	"filegroup.zip":   {"压缩包", "Archive"},
+	"filegroup.other": {"文件", "File"},
+	"file.thumb.alt":  {"%s 的缩略图", "Thumbnail of %s"},
+}
+
+func init() { addMessages(fileCardMessages) }

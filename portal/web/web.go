@@ -364,6 +364,7 @@ func (s *server) routes(e *echo.Echo) {
 		get("/files/:id", s.filePage)
 		get("/files/:id/download", s.download)
 		get("/files/:id/preview", s.preview)
+		get("/files/:id/thumb", s.fileThumb)
 		upload("/files/:id/versions", s.uploadVersion, uploadBodyLimit, requireEditor)
 		get("/files/:id/edit", s.editFileForm, requireEditor)
 		write("/files/:id/edit", s.saveFile, requireEditor)
