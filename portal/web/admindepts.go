@@ -47,6 +47,7 @@ type adminDeptsView struct {
 	NewName  string
 	NewIntro string
 	Created  string // the department just created, for the notice
+	Deleted  string // the department just deleted, for the notice
 	Errors   map[string]string
 	MaxName  int
 	MaxIntro int
@@ -102,6 +103,9 @@ func (s *server) newAdminDeptsView(c echo.Context) (adminDeptsView, error) {
 	if created, _ := cleanParam(c.QueryParam("created")); created != "" && rows[created] != nil {
 		v.Created = created
 	}
+	if deleted, _ := cleanParam(c.QueryParam("deleted")); deleted != "" && rows[deleted] == nil {
+		v.Deleted = deleted
+	}
 	return v, nil
 }
 
@@ -156,12 +160,13 @@ func (s *server) createDepartment(c echo.Context) error {
 // adminDeptView is the data of the intro editor.
 type adminDeptView struct {
 	base
-	Name     string
-	Intro    string
-	ETag     string
-	Action   string
-	Errors   map[string]string
-	MaxIntro int
+	Name      string
+	Intro     string
+	ETag      string
+	Action    string
+	Errors    map[string]string
+	MaxIntro  int
+	DeleteURL string // POST target of the delete form (admindeptdelete.go)
 }
 
 // loadDeptForEdit reads the department named in the path with its ETag.
@@ -177,6 +182,9 @@ func (s *server) loadDeptForEdit(c echo.Context) (adminDeptView, error) {
 	v := adminDeptView{base: s.newBase(c, langOf(c), "admindept.title", d.Name), Name: d.Name, Intro: d.Intro, ETag: etag,
 		Action: adminDeptEditURL(d.Name), Errors: map[string]string{}, MaxIntro: files.MaxIntroRunes}
 	v.Nav = "admin"
+	if _, ok := s.files.(deptDeleter); ok {
+		v.DeleteURL = "/admin/departments/" + url.PathEscape(d.Name) + "/delete"
+	}
 	return v, nil
 }
 

@@ -16,6 +16,7 @@ var auditActionNames = map[string][2]string{
 	"department.create":           {"新建部门", "Created a department"},
 	"department.update":           {"修改部门介绍", "Edited a department intro"},
 	"department.qr":               {"更新部门二维码", "Updated a department QR code"},
+	"department.delete":           {"删除部门", "Deleted a department"},
 	"department.announce_all.on":  {"允许部门向全员发公告", "Allowed a department to announce to everyone"},
 	"department.announce_all.off": {"取消部门向全员发公告", "Stopped a department announcing to everyone"},
 	"directory.left":              {"员工离职（通讯录）", "Left the company (directory)"},

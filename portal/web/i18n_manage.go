@@ -49,3 +49,14 @@ var fileCardMessages = map[string][2]string{
 }
 
 func init() { addMessages(fileCardMessages) }
+
+// deptDeleteMessages are the entries of deleting a department.
+var deptDeleteMessages = map[string][2]string{
+	"admindept.delete":          {"删除部门", "Delete department"},
+	"admindept.delete.confirm":  {"删除“%s”的部门记录（介绍和群二维码）。只有没有锦囊和文件的部门才能删除。", "Delete the record of “%s” (intro and group QR code). Only a department without packs and files can be deleted."},
+	"admindept.delete.yes":      {"确认删除", "Delete"},
+	"admindept.delete.notempty": {"这个部门还有 %d 个锦囊和 %d 个文件：请先移走或删除它们。", "This department still has %d packs and %d files: move or delete them first."},
+	"admindept.deleted":         {"已删除部门“%s”。", "Deleted the department “%s”."},
+}
+
+func init() { addMessages(deptDeleteMessages) }

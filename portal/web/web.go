@@ -384,6 +384,7 @@ func (s *server) routes(e *echo.Echo) {
 	s.announceRoutes(get, write)
 	s.adminDeptRoutes(get, write)
 	s.adminRoleRoutes(get, write)
+	s.adminDeptDeleteRoutes(write)
 	if s.suggest != nil {
 		s.suggestRoutes(e, get, write)
 	}
