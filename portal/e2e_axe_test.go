@@ -142,7 +142,7 @@ func TestBrowserAxeRouteTable(t *testing.T) {
 		"/files", rel(file), "/stories", rel(story), "/stories/new", "/polls", rel(poll), "/polls/new",
 		rel(box), "/announcements", rel(ann), "/announcements/new", "/notifications", "/me", "/more",
 		"/suggest", "/suggest/boxes", "/moderation", "/review",
-		"/admin/departments", "/admin/audit", "/admin/health",
+		"/admin/departments", "/admin/audit", "/admin/health", "/admin/roles",
 	}
 	idLike := regexp.MustCompile(`[0-9a-f]{8,}|[0-9A-Z]{10,}`)
 	failed := 0
