@@ -170,6 +170,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	a.files = files.New(a.store, a.index, log)
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
+	a.points.UseStore(a.store) // boards from the stored monthly tally
+	a.stories.SetPoints(a.points)
 	a.announce = announce.New(a.store, markdown.New(), nil)
 	a.media = openMedia(cfg, a.store, log)
 	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
@@ -312,7 +314,8 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	// suggestion inbox's day markers.
 	_, ierr := a.suggest.RebuildInbox(ctx)
 	_, cerr := a.polls.RebuildCatalog(ctx)
-	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr)
+	_, terr := a.points.RebuildTally(ctx)
+	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr, terr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {

@@ -125,9 +125,25 @@ func (s *Service) PointsSource() points.Source {
 				return nil, err
 			}
 			if st.Visible() {
-				out = append(out, points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created})
+				out = append(out, points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created, Ref: "story-" + st.ID})
 			}
 		}
 		return out, nil
+	}
+}
+
+// SetPoints makes every story write keep the leaderboard's stored tally
+// up to date: a visible story counts, any other state removes it.
+func (s *Service) SetPoints(p *points.Service) { s.points = p }
+
+// tallyStory records st in the stored tally (best effort: the tally is
+// derived and reindex rebuilds it).
+func (s *Service) tallyStory(ctx context.Context, st *Story) {
+	if s.points == nil {
+		return
+	}
+	c := points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created}
+	if err := s.points.Record(ctx, "story-"+st.ID, c, st.Visible()); err != nil && s.log != nil {
+		s.log.Warn("leaderboard tally not updated", "story", st.ID, "err", err)
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
+	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/store/record"
 )
@@ -184,7 +185,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	autoHide int
-	outbox   *outbox.Outbox // stories whose index write failed
+	outbox   *outbox.Outbox  // stories whose index write failed
+	points   *points.Service // leaderboard tally kept on every write; nil: none
 }
 
 // Options tune a Service.
@@ -432,6 +434,7 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 		return fmt.Errorf("save story %q: %w", st.ID, err)
 	}
 	st.ETag = obj.ETag
+	s.tallyStory(ctx, st)
 	return nil
 }
 

@@ -779,3 +779,22 @@ func (s *server) storyProfile(c echo.Context, userID string) ([]string, []storie
 	}
 	return badges, warnings, nil
 }
+
+// tallyRecorder is the part of *points.Service that keeps the stored
+// leaderboard tally; a Points without it (a fake) is left alone.
+type tallyRecorder interface {
+	Record(ctx context.Context, ref string, c points.Contribution, on bool) error
+}
+
+// tallyPack counts a pack post in the leaderboard's stored tally (as
+// points.PostsSource counts the post markers; reindex rebuilds it).
+func (s *server) tallyPack(ctx context.Context, u *auth.User, post auth.Post) {
+	r, ok := s.points.(tallyRecorder)
+	if !ok || s.points == nil {
+		return
+	}
+	c := points.Contribution{UserID: u.ID, Name: u.Name, Kind: post.Kind, At: post.At}
+	if err := r.Record(ctx, post.Kind+"-"+post.Ref, c, true); err != nil {
+		s.log.Error("leaderboard tally", slog.String("user", u.ID), slog.String("ref", post.Ref), slog.Any("err", err))
+	}
+}
