@@ -20,6 +20,8 @@ var scaleMessages = map[string][2]string{
 	"suggest.inbox.capped":  {"本页已查阅到上限，更早的建议可能还有符合条件的，请点“更早的建议”。", "This page reached its scan limit; older suggestions may still match — follow “Older suggestions”."},
 	"polls.more":            {"更多投票", "More polls"},
 	"audit.older":           {"更早的记录（更多）", "Older entries (more)"},
+	"leaderboard.more":      {"更多（第 %d 名起）", "More (from rank %d)"},
+	"leaderboard.top":       {"回到前列", "Back to the top"},
 }
 
 func init() { addMessages(scaleMessages) }
