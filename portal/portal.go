@@ -33,6 +33,7 @@ import (
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/paths"
 	"github.com/jinnang/jinnang/portal/people"
+	"github.com/jinnang/jinnang/portal/lease"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/search"
@@ -345,7 +346,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Knowledge:        web.KnowledgeOptions{StaleMonths: cfg.StaleMonths},
 		Search:           a.search,
 		BaseURL:          cfg.BaseURL,
-		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
+		Reindex:          a.reindexLeased,
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
 		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken, Registry: a.metrics},
@@ -458,4 +459,19 @@ func barProgress(bar *progressbar.ProgressBar) packs.Progress {
 		}
 		_ = bar.Set(done) // progress output is best effort
 	}
+}
+
+// reindexLeased is the admin button's reindex: under a lease, so only one
+// portal process rebuilds at a time (web.ErrReindexBusy otherwise).
+func (a *app) reindexLeased(ctx context.Context) (int, error) {
+	var n int
+	ran, err := lease.New(a.store).Run(ctx, "admin-reindex", 2*time.Hour, func(ctx context.Context) error {
+		var err error
+		n, err = a.reindex(ctx, nil)
+		return err
+	})
+	if err == nil && !ran {
+		return 0, web.ErrReindexBusy
+	}
+	return n, err
 }

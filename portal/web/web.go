@@ -144,6 +144,7 @@ type server struct {
 	presign bool
 
 	reindexAll func(ctx context.Context) (int, error)
+	reindexJob reindexJob // the admin's background reindex
 
 	announce Announcements // nil when announcements are off
 
