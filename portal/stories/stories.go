@@ -424,6 +424,11 @@ func (s *Service) DailyPick(ctx context.Context, day time.Time) (*Story, error) 
 
 // putRecord writes st's record with opts and sets st.ETag.
 func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOptions) error {
+	if opts.IfNoneMatch { // a new story: its ID marker first (index.go)
+		if err := s.markID(ctx, st.ID); err != nil {
+			return err
+		}
+	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode story %q: %w", st.ID, err)
