@@ -180,9 +180,18 @@ func (s *Service) ensureBuilt(ctx context.Context, t *tally) error {
 	if built {
 		return nil
 	}
+	// One builder in this process; requests that waited find it built.
+	t.rebuild.Lock()
+	defer t.rebuild.Unlock()
+	t.mu.Lock()
+	built = t.built
+	t.mu.Unlock()
+	if built {
+		return nil
+	}
 	_, err := t.st.Stat(ctx, builtKey)
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = s.RebuildTally(ctx)
+		_, err = s.rebuildTally(ctx, t)
 	}
 	if err != nil {
 		return err
@@ -233,13 +242,20 @@ func (s *Service) monthContributions(ctx context.Context, t *tally, month time.T
 func (s *Service) RebuildTally(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	t := s.tally
-	sources := slices.Clone(s.sources)
 	s.mu.Unlock()
 	if t == nil {
 		return 0, nil
 	}
 	t.rebuild.Lock()
 	defer t.rebuild.Unlock()
+	return s.rebuildTally(ctx, t)
+}
+
+// rebuildTally is RebuildTally with t.rebuild held.
+func (s *Service) rebuildTally(ctx context.Context, t *tally) (int, error) {
+	s.mu.Lock()
+	sources := slices.Clone(s.sources)
+	s.mu.Unlock()
 	var all []Contribution
 	for _, src := range sources {
 		cs, err := src(ctx)

@@ -154,3 +154,33 @@ func TestRecordKeepsTallyAcrossProcesses(t *testing.T) {
 		t.Errorf("badges of u:1 = %v, %v; want newcomer and star (4 stories, tied first in May)", badges, err)
 	}
 }
+
+// TestConcurrentFirstViewsBuildTheTallyOnce: views that find no tally wait
+// for one build instead of each rebuilding it.
+func TestConcurrentFirstViewsBuildTheTallyOnce(t *testing.T) {
+	ctx := context.Background()
+	st := scaleUsers(t, 3, 1)
+	var mu sync.Mutex
+	calls := 0
+	src := PostsSource(st, KindPack)
+	counted := func(ctx context.Context) ([]Contribution, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return src(ctx)
+	}
+	s := New(nil, func() time.Time { return may }, counted)
+	s.UseStore(st)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if b, err := s.Board(ctx, may); err != nil || len(b.Entries) != 3 {
+				t.Errorf("board: %+v, %v", b, err)
+			}
+		})
+	}
+	wg.Wait()
+	if calls != 1 {
+		t.Errorf("4 concurrent first views read the sources %d times, want 1", calls)
+	}
+}
