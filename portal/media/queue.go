@@ -105,6 +105,7 @@ type Queue struct {
 	lease *lease.Leaser
 	opts  QueueOptions
 	wake  chan struct{}
+	last  lastRuns // the last jobs this process finished (lifecycle.go)
 }
 
 // NewQueue returns the queue over st, transcoding with tool.
@@ -281,7 +282,7 @@ func (q *Queue) Remove(ctx context.Context, id string) error {
 		return nil
 	}
 	var errs []error
-	for _, k := range []string{queuePrefix + id, srcKey(id), partKey(id, PartVideo), partKey(id, PartPoster), partKey(id, PartThumb), partKey(id, PartVoice), jobKey(id)} {
+	for _, k := range []string{queuePrefix + id, srcKey(id), partKey(id, PartVideo), partKey(id, PartPoster), partKey(id, PartThumb), partKey(id, PartVoice), jobKey(id), partKey(id, ownerPart)} {
 		errs = append(errs, q.st.Delete(ctx, k))
 	}
 	return errors.Join(errs...)
@@ -375,7 +376,9 @@ func (q *Queue) process(ctx context.Context, id string) error {
 		return fmt.Errorf("media job %s interrupted: %w", j.ID, terr)
 	}
 	q.opts.Log.Info("media job finished", "job", logID(j), "took", time.Since(start).Round(time.Millisecond), "err", terr)
-	return q.finish(ctx, j, terr)
+	err = q.finish(ctx, j, terr)
+	q.last.record(j, time.Since(start), q.stamp(j.Anonymous))
+	return err
 }
 
 // logID names a job in logs; an anonymous job (a suggestion's) is not
