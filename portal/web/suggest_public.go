@@ -175,6 +175,7 @@ func (s *server) submitSuggestion(c echo.Context) error {
 	case err != nil:
 		return fmt.Errorf("submit a suggestion: %w", err)
 	}
+	s.claimSuggestionVideo(c, sg)
 	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code, Images: len(sg.Images),
 		Receipt: withLang(anonPrefix+"receipt", l), BoxURL: withLang(anonPrefix+b.ID, l)}
 	rv.SwitchURL = "" // switching language would lose the code shown once
