@@ -203,6 +203,8 @@ type Finished struct {
 	Took    time.Duration
 	Seconds float64
 	Reason  string // English, for failed jobs
+	// Anonymous jobs (a suggestion's) keep At to the day.
+	Anonymous bool
 }
 
 // statusCap bounds how many markers Status counts and reads.
@@ -215,7 +217,7 @@ type lastRuns struct {
 }
 
 func (l *lastRuns) record(j *Job, took time.Duration, at time.Time) {
-	f := &Finished{Kind: j.Kind, At: at, Took: took, Seconds: j.Seconds, Reason: j.ReasonEn}
+	f := &Finished{Kind: j.Kind, At: at, Took: took, Seconds: j.Seconds, Reason: j.ReasonEn, Anonymous: j.Anonymous}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if j.Failed() {

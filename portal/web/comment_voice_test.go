@@ -3,8 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
-	"time"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +14,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/internal/mediatest"
+	"github.com/jinnang/jinnang/portal/lease"
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
@@ -157,5 +159,72 @@ func TestCommentVoiceNote(t *testing.T) {
 	rec = ts.postCommentVoice(ts.token, story, "", "x.m4a", []byte("\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00garbage garbage"), true)
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("unreadable voice comment: %d, want 422", rec.Code)
+	}
+}
+
+// TestHealthShowsMediaQueue: /admin/health has the transcode section: the
+// queue depth, the job being transcoded (an anonymous one without its id),
+// and the last done and failed jobs of this process, in Chinese and English.
+func TestHealthShowsMediaQueue(t *testing.T) {
+	ts, q, mst := newMediaServer(t, media.QueueOptions{})
+	ctx := context.Background()
+	tok := ts.signIn(admin)
+	page := ts.send(tok, http.MethodGet, "/admin/health", nil, nil).Body.String()
+	hasAll(t, "empty queue", page, `id="media"`, "视频和语音转码", "<td>排队（含正在转码）</td><td>0</td>", "<td>正在转码</td><td>无</td>", "<td>最近完成</td><td>本进程还没有</td>")
+	dir := t.TempDir()
+	open := func(p string) *os.File {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	done, err := q.Enqueue(ctx, media.KindVoice, open(mediatest.Audio(t, dir, "m4a", 2)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := q.Enqueue(ctx, media.KindVoice, open(mediatest.Audio(t, dir, "ogg", 1)), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := q.Enqueue(ctx, media.KindVideo, open(mediatest.Video(t, dir, mediatest.Clip{W: 320, H: 240, Seconds: 1})), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = ts.send(tok, http.MethodGet, "/admin/health", nil, nil).Body.String()
+	hasAll(t, "three queued", page, "<td>排队（含正在转码）</td><td>3</td>")
+	// The failing job's upload is replaced by bytes ffmpeg cannot read.
+	if _, err := mst.Put(ctx, "media/"+bad.ID+"/src", strings.NewReader("garbage"), store.PutOptions{Size: 7}); err != nil {
+		t.Fatal(err)
+	}
+	// The anonymous job is marked running by another process (its lease
+	// is held, so this worker leaves it).
+	if ok, err := lease.New(mst).Acquire(ctx, "media-"+anon.ID, time.Hour); !ok || err != nil {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	rc, _, err := mst.Get(ctx, "media/jobs/"+anon.ID+".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := io.ReadAll(rc)
+	rc.Close()
+	rec = bytes.Replace(rec, []byte(`"state": "queued"`), []byte(`"state": "running"`), 1)
+	if _, err := mst.Put(ctx, "media/jobs/"+anon.ID+".json", bytes.NewReader(rec), store.PutOptions{Size: int64(len(rec))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Work(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := q.Job(ctx, done.ID); !j.Done() {
+		t.Fatalf("job %+v", j)
+	}
+	page = ts.send(tok, http.MethodGet, "/admin/health", nil, nil).Body.String()
+	hasAll(t, "running", page, "<td>排队（含正在转码）</td><td>1</td>", "<td>正在转码</td><td>视频 匿名，")
+	hasAll(t, "after work", page, "<td>最近完成</td><td>", "语音，2 秒，转码用时", "<td>最近失败</td><td>", "the file cannot be read")
+	en := ts.send(tok, http.MethodGet, "/admin/health", english, nil).Body.String()
+	hasAll(t, "English", en, "Video and voice transcoding", "<td>Last done</td><td>", "Voice note, 2 s, transcoded in")
+	if strings.Contains(page, anon.ID) || strings.Contains(en, anon.ID) {
+		t.Error("the health page names an anonymous job")
 	}
 }
