@@ -27,7 +27,7 @@ func startPortalOn(t *testing.T, cfg store.S3Config, mw ...calls.Middleware) str
 	t.Helper()
 	args := []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-log-level", "warn",
 		"-s3-endpoint", cfg.Endpoint, "-s3-access-key", cfg.AccessKey, "-s3-secret-key", cfg.SecretKey,
-		"-s3-bucket", cfg.Bucket, "-store-timeout", "2s"}
+		"-s3-bucket", cfg.Bucket, "-store-timeout", "2s", "-demo-content=false"}
 	c, err := config.Load(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
