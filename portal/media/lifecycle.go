@@ -168,9 +168,16 @@ func (q *Queue) Sweep(ctx context.Context, exists OwnerExists, before time.Time)
 				continue
 			}
 		} else if e.jobMod.Before(before) && e.newest.Before(before) {
-			errs = append(errs, q.Remove(ctx, id))
-			res.Removed++
-			continue
+			j, err := q.Job(ctx, id)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if j.Claimed { // its post was never saved
+				errs = append(errs, q.Remove(ctx, id))
+				res.Removed++
+				continue
+			}
 		}
 		if e.src {
 			j, err := q.Job(ctx, id)

@@ -90,6 +90,17 @@ func TestSweepAndClaim(t *testing.T) {
 	if asked["story:live"] != 2 {
 		t.Errorf("owners asked %v", asked)
 	}
+	// A job queued before claims existed (no "claimed" in its record) is
+	// never swept as unclaimed.
+	legacy := enq()
+	if _, err := q.Work(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lj, _ := q.Job(ctx, legacy.ID)
+	lj.Claimed = false
+	if err := q.putJob(ctx, lj, store.PutOptions{IfMatch: lj.ETag}); err != nil {
+		t.Fatal(err)
+	}
 	// Once older than the age, unclaimed jobs and stray parts go.
 	res, err = q.Sweep(ctx, exists, time.Now().Add(time.Minute))
 	if err != nil {
@@ -100,6 +111,9 @@ func TestSweepAndClaim(t *testing.T) {
 	}
 	if len(keysOf(t, st, unclaimed.ID)) != 0 || len(keysOf(t, st, stray)) != 0 {
 		t.Error("old unclaimed media kept")
+	}
+	if _, err := q.Job(ctx, legacy.ID); err != nil {
+		t.Errorf("a job from before claims was swept: %v", err)
 	}
 	if j, err := q.Job(ctx, live.ID); err != nil || !j.Done() {
 		t.Errorf("live job: %+v, %v", j, err)

@@ -72,6 +72,10 @@ type Job struct {
 	Seconds   float64 `json:"seconds,omitempty"` // duration of the output
 	Width     int     `json:"w,omitempty"`
 	Height    int     `json:"h,omitempty"`
+	// Claimed says the job expects its post to claim it (lifecycle.go):
+	// jobs queued before claims existed lack it and are never swept as
+	// unclaimed.
+	Claimed bool `json:"claimed,omitempty"`
 	ETag      string  `json:"-"`
 }
 
@@ -188,7 +192,7 @@ func (q *Queue) Enqueue(ctx context.Context, kind Kind, r io.Reader, anonymous b
 	if err := q.tool.checkDuration(info); err != nil {
 		return nil, err
 	}
-	j := &Job{ID: ids.New(), Kind: kind, State: StateQueued, Anonymous: anonymous}
+	j := &Job{ID: ids.New(), Kind: kind, State: StateQueued, Anonymous: anonymous, Claimed: true}
 	j.Created, j.Updated = q.stamp(anonymous), q.stamp(anonymous)
 	f, err := os.Open(in)
 	if err != nil {
