@@ -373,7 +373,10 @@ func TestPointsCacheAcrossProcesses(t *testing.T) {
 		}
 		t.Cleanup(func() { ix.Close() })
 		ss := stories.New(st, ix, quiet, stories.Options{})
-		return ss, points.New(nil, now, points.PostsSource(st, points.KindPack), ss.PointsSource())
+		ps := points.New(nil, now, points.PostsSource(st, points.KindPack), ss.PointsSource())
+		ps.UseStore(st) // as portal.go: the stored tally, kept by story writes
+		ss.SetPoints(ps)
+		return ss, ps
 	}
 	var mu sync.Mutex
 	now := time.Now()

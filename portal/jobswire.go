@@ -37,6 +37,7 @@ func (a *app) registerJobs() {
 	})
 	a.jobs.Register(jobKnowledgeUpkeep, time.Hour, 30*time.Minute, a.knowledgeUpkeep)
 	a.jobs.RegisterLocal(jobOutboxDepth, time.Minute, a.countOutboxes)
+	a.registerMediaJobs()
 }
 
 // runJob runs a registered job at start-up if it is due (no process ran it

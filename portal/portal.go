@@ -27,6 +27,7 @@ import (
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
 	"github.com/jinnang/jinnang/portal/index/meiliindex"
 	"github.com/jinnang/jinnang/portal/jobs"
+	"github.com/jinnang/jinnang/portal/lease"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/metrics"
@@ -170,6 +171,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, storeMW []ca
 	a.files = files.New(a.store, a.index, log)
 	a.stories = stories.New(a.store, a.index, log, stories.Options{AutoHide: cfg.ReportsToHide})
 	a.points = points.New(nil, nil, points.PostsSource(a.store, points.KindPack), a.stories.PointsSource())
+	a.points.UseStore(a.store) // boards from the stored monthly tally
+	a.stories.SetPoints(a.points)
 	a.announce = announce.New(a.store, markdown.New(), nil)
 	a.media = openMedia(cfg, a.store, log)
 	if a.ch, err = openChannel(cfg, a.store, a.packs, a.files, log); err != nil {
@@ -312,7 +315,8 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	// suggestion inbox's day markers.
 	_, ierr := a.suggest.RebuildInbox(ctx)
 	_, cerr := a.polls.RebuildCatalog(ctx)
-	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr)
+	_, terr := a.points.RebuildTally(ctx)
+	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr, terr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {
@@ -342,7 +346,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Knowledge:        web.KnowledgeOptions{StaleMonths: cfg.StaleMonths},
 		Search:           a.search,
 		BaseURL:          cfg.BaseURL,
-		Reindex:          func(ctx context.Context) (int, error) { return a.reindex(ctx, nil) },
+		Reindex:          a.reindexLeased,
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},
 		Metrics:          web.MetricsOptions{Token: cfg.MetricsToken, Registry: a.metrics},
@@ -455,4 +459,19 @@ func barProgress(bar *progressbar.ProgressBar) packs.Progress {
 		}
 		_ = bar.Set(done) // progress output is best effort
 	}
+}
+
+// reindexLeased is the admin button's reindex: under a lease, so only one
+// portal process rebuilds at a time (web.ErrReindexBusy otherwise).
+func (a *app) reindexLeased(ctx context.Context) (int, error) {
+	var n int
+	ran, err := lease.New(a.store).Run(ctx, "admin-reindex", 2*time.Hour, func(ctx context.Context) error {
+		var err error
+		n, err = a.reindex(ctx, nil)
+		return err
+	})
+	if err == nil && !ran {
+		return 0, web.ErrReindexBusy
+	}
+	return n, err
 }

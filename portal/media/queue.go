@@ -72,6 +72,10 @@ type Job struct {
 	Seconds   float64 `json:"seconds,omitempty"` // duration of the output
 	Width     int     `json:"w,omitempty"`
 	Height    int     `json:"h,omitempty"`
+	// Claimed says the job expects its post to claim it (lifecycle.go):
+	// jobs queued before claims existed lack it and are never swept as
+	// unclaimed.
+	Claimed bool `json:"claimed,omitempty"`
 	ETag      string  `json:"-"`
 }
 
@@ -105,6 +109,7 @@ type Queue struct {
 	lease *lease.Leaser
 	opts  QueueOptions
 	wake  chan struct{}
+	last  lastRuns // the last jobs this process finished (lifecycle.go)
 }
 
 // NewQueue returns the queue over st, transcoding with tool.
@@ -187,7 +192,7 @@ func (q *Queue) Enqueue(ctx context.Context, kind Kind, r io.Reader, anonymous b
 	if err := q.tool.checkDuration(info); err != nil {
 		return nil, err
 	}
-	j := &Job{ID: ids.New(), Kind: kind, State: StateQueued, Anonymous: anonymous}
+	j := &Job{ID: ids.New(), Kind: kind, State: StateQueued, Anonymous: anonymous, Claimed: true}
 	j.Created, j.Updated = q.stamp(anonymous), q.stamp(anonymous)
 	f, err := os.Open(in)
 	if err != nil {
@@ -281,7 +286,7 @@ func (q *Queue) Remove(ctx context.Context, id string) error {
 		return nil
 	}
 	var errs []error
-	for _, k := range []string{queuePrefix + id, srcKey(id), partKey(id, PartVideo), partKey(id, PartPoster), partKey(id, PartThumb), partKey(id, PartVoice), jobKey(id)} {
+	for _, k := range []string{queuePrefix + id, srcKey(id), partKey(id, PartVideo), partKey(id, PartPoster), partKey(id, PartThumb), partKey(id, PartVoice), jobKey(id), partKey(id, ownerPart)} {
 		errs = append(errs, q.st.Delete(ctx, k))
 	}
 	return errors.Join(errs...)
@@ -375,7 +380,9 @@ func (q *Queue) process(ctx context.Context, id string) error {
 		return fmt.Errorf("media job %s interrupted: %w", j.ID, terr)
 	}
 	q.opts.Log.Info("media job finished", "job", logID(j), "took", time.Since(start).Round(time.Millisecond), "err", terr)
-	return q.finish(ctx, j, terr)
+	err = q.finish(ctx, j, terr)
+	q.last.record(j, time.Since(start), q.stamp(j.Anonymous))
+	return err
 }
 
 // logID names a job in logs; an anonymous job (a suggestion's) is not

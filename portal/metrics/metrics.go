@@ -28,8 +28,9 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	ports    *portMetrics // store and index calls (ports.go)
-	jobs     *jobMetrics  // background jobs and outbox depths (jobs.go)
+	ports    *portMetrics         // store and index calls (ports.go)
+	jobs     *jobMetrics          // background jobs and outbox depths (jobs.go)
+	media    *prometheus.GaugeVec // transcode queue depth (media.go)
 }
 
 // New registers the request metrics, build info and the Go runtime and
@@ -47,7 +48,7 @@ func New() *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route", "status"}),
 	}
-	m.ports, m.jobs = newPortMetrics(), newJobMetrics()
+	m.ports, m.jobs, m.media = newPortMetrics(), newJobMetrics(), newMediaGauge()
 	for q := range outboxQueues {
 		m.jobs.outbox.WithLabelValues(q) // every queue shows, at 0 until counted
 	}
@@ -60,7 +61,7 @@ func New() *Metrics {
 	info.Set(1)
 	m.reg.MustRegister(m.requests, m.duration, info,
 		m.ports.calls, m.ports.duration,
-		m.jobs.runs, m.jobs.duration, m.jobs.lastOK, m.jobs.outbox,
+		m.jobs.runs, m.jobs.duration, m.jobs.lastOK, m.jobs.outbox, m.media,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -33,6 +33,7 @@ type Contribution struct {
 	Name   string // display name; may be empty
 	Kind   string
 	At     time.Time
+	Ref    string `json:",omitempty"` // what was published ("pack-<ref>", "story-<id>"); the tally's key
 }
 
 // Source lists contributions from the store (the truth).
@@ -85,6 +86,7 @@ type Service struct {
 	running chan struct{} // closed when the recompute in flight ends; nil if none
 	result  []Contribution
 	err     error
+	tally   *tally // nil: boards are computed from the sources (UseStore)
 }
 
 // New returns a Service with the given weights (nil: DefaultWeights), clock
@@ -114,6 +116,11 @@ func (s *Service) Invalidate() {
 	defer s.mu.Unlock()
 	s.at = time.Time{}
 	s.gen++
+	if t := s.tally; t != nil {
+		t.mu.Lock()
+		t.boards = map[string]cachedBoard{}
+		t.mu.Unlock()
+	}
 }
 
 // contributions returns every contribution, from the cache when it is
@@ -180,6 +187,16 @@ func monthStart(t time.Time) time.Time {
 
 // Board returns the ranking of the month that contains month.
 func (s *Service) Board(ctx context.Context, month time.Time) (*Board, error) {
+	s.mu.Lock()
+	t := s.tally
+	s.mu.Unlock()
+	if t != nil {
+		all, err := s.monthContributions(ctx, t, month)
+		if err != nil {
+			return nil, err
+		}
+		return s.board(all, month), nil
+	}
 	all, err := s.contributions(ctx)
 	if err != nil {
 		return nil, err
@@ -232,7 +249,20 @@ func (s *Service) board(all []Contribution, month time.Time) *Board {
 
 // Badges returns userID's badges, in a fixed order.
 func (s *Service) Badges(ctx context.Context, userID string) ([]string, error) {
-	all, err := s.contributions(ctx)
+	s.mu.Lock()
+	t := s.tally
+	s.mu.Unlock()
+	var all, month []Contribution
+	var err error
+	if t != nil {
+		// One person record and the month's shards (cached), not everything.
+		if all, err = s.personContributions(ctx, t, userID); err == nil {
+			month, err = s.monthContributions(ctx, t, s.now())
+		}
+	} else {
+		all, err = s.contributions(ctx)
+		month = all
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +284,7 @@ func (s *Service) Badges(ctx context.Context, userID string) ([]string, error) {
 	if counts[KindStory] >= StoriesBadge {
 		badges = append(badges, BadgeStories)
 	}
-	b := s.board(all, s.now()) // the same contributions: computed once per view
+	b := s.board(month, s.now()) // the same contributions: computed once per view
 	for _, e := range b.Entries {
 		if e.Rank <= StarTop && e.UserID == userID && e.Points > 0 {
 			badges = append(badges, BadgeStar)

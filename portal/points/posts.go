@@ -63,7 +63,7 @@ func PostsSource(st store.Store, kinds ...string) Source {
 				continue // posts without a profile: nobody to credit
 			}
 			for _, post := range p.posts {
-				out = append(out, Contribution{UserID: p.id, Name: p.name, Kind: post.Kind, At: post.At})
+				out = append(out, Contribution{UserID: p.id, Name: p.name, Kind: post.Kind, At: post.At, Ref: post.Kind + "-" + post.Ref})
 			}
 		}
 		return out, nil

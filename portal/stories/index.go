@@ -73,8 +73,59 @@ func (s *Service) syncID(ctx context.Context, id string) error {
 	}
 }
 
-// ids lists the IDs of every story record in the store.
+// Story ID markers: an empty object per story under idsPrefix, written
+// before the story's record, so the IDs are one bounded listing instead of
+// a walk over every like, comment and photo key under stories/. idsBuilt
+// says the markers cover the stories that existed before them (written by
+// walkIDs, which reindex runs). A marker whose record never got written
+// is harmless: readers skip a missing record.
+const (
+	idsPrefix = "story-ids/"
+	idsBuilt  = "story-ids.json"
+)
+
+func idMarkerKey(id string) string { return idsPrefix + id + ".json" }
+
+// markID writes the ID marker of a new story.
+func (s *Service) markID(ctx context.Context, id string) error {
+	if _, err := s.store.Put(ctx, idMarkerKey(id), strings.NewReader("{}"), store.PutOptions{ContentType: "application/json", Size: 2}); err != nil {
+		return fmt.Errorf("mark story %q: %w", id, err)
+	}
+	return nil
+}
+
+// ids lists the IDs of every story record in the store: from the markers
+// once they are built, else by walking the store (and building them).
 func (s *Service) ids(ctx context.Context) ([]string, error) {
+	if _, err := s.store.Stat(ctx, idsBuilt); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		return s.walkIDs(ctx)
+	}
+	var ids []string
+	for obj, err := range s.store.List(ctx, idsPrefix) {
+		if err != nil {
+			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		rest, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, idsPrefix), ".json")
+		if ok && ValidID(rest) {
+			ids = append(ids, rest)
+		}
+	}
+	return ids, nil
+}
+
+// walkIDs lists the story records by walking every key under stories/
+// (the truth), writes the markers that are missing and says they are built.
+func (s *Service) walkIDs(ctx context.Context) ([]string, error) {
+	marked := map[string]bool{}
+	for obj, err := range s.store.List(ctx, idsPrefix) {
+		if err != nil {
+			return nil, fmt.Errorf("list story markers: %w", err)
+		}
+		marked[strings.TrimSuffix(strings.TrimPrefix(obj.Key, idsPrefix), ".json")] = true
+	}
 	var ids []string
 	for obj, err := range s.store.List(ctx, storiesPrefix) {
 		if err != nil {
@@ -83,7 +134,15 @@ func (s *Service) ids(ctx context.Context) ([]string, error) {
 		rest, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, storiesPrefix), "/story.json")
 		if ok && ValidID(rest) {
 			ids = append(ids, rest)
+			if !marked[rest] {
+				if err := s.markID(ctx, rest); err != nil {
+					return nil, err
+				}
+			}
 		}
+	}
+	if _, err := s.store.Put(ctx, idsBuilt, strings.NewReader("{}"), store.PutOptions{ContentType: "application/json", Size: 2}); err != nil {
+		return nil, fmt.Errorf("list stories: %w", err)
 	}
 	return ids, nil
 }
@@ -93,7 +152,7 @@ func (s *Service) ids(ctx context.Context) ([]string, error) {
 // show (hidden, deleted, gone) are pruned. Other kinds are left alone.
 // Records that fail to load are reported and skipped.
 func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
-	ids, err := s.ids(ctx)
+	ids, err := s.walkIDs(ctx) // the truth, and the markers rebuilt
 	if err != nil {
 		return 0, err
 	}
@@ -125,9 +184,25 @@ func (s *Service) PointsSource() points.Source {
 				return nil, err
 			}
 			if st.Visible() {
-				out = append(out, points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created})
+				out = append(out, points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created, Ref: "story-" + st.ID})
 			}
 		}
 		return out, nil
+	}
+}
+
+// SetPoints makes every story write keep the leaderboard's stored tally
+// up to date: a visible story counts, any other state removes it.
+func (s *Service) SetPoints(p *points.Service) { s.points = p }
+
+// tallyStory records st in the stored tally (best effort: the tally is
+// derived and reindex rebuilds it).
+func (s *Service) tallyStory(ctx context.Context, st *Story) {
+	if s.points == nil {
+		return
+	}
+	c := points.Contribution{UserID: st.Author, Name: st.AuthorName, Kind: points.KindStory, At: st.Created}
+	if err := s.points.Record(ctx, "story-"+st.ID, c, st.Visible()); err != nil && s.log != nil {
+		s.log.Warn("leaderboard tally not updated", "story", st.ID, "err", err)
 	}
 }

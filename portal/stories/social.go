@@ -80,6 +80,8 @@ type Comment struct {
 	AuthorName string    `json:"author_name"`
 	Text       string    `json:"text"`
 	At         time.Time `json:"at"`
+	// Voice is the media job of a voice note, "" for none (comments_voice.go).
+	Voice string `json:"voice,omitempty"`
 }
 
 func commentsPrefix(id string) string { return dir(id) + "comments/" }
@@ -101,9 +103,13 @@ func validCommentID(cid string) bool {
 
 // AddComment stores a comment on a visible story (create-once; keys sort by time).
 func (s *Service) AddComment(ctx context.Context, id string, by Author, text string) (*Comment, error) {
+	return s.addComment(ctx, id, by, text, "")
+}
+
+func (s *Service) addComment(ctx context.Context, id string, by Author, text, voice string) (*Comment, error) {
 	text = cleanText(text)
 	switch n := utf8.RuneCountInString(text); {
-	case n == 0:
+	case n == 0 && voice == "":
 		return nil, &InvalidError{Zh: "评论不能为空", En: "the comment is empty"}
 	case n > MaxComment:
 		return nil, &InvalidError{Zh: fmt.Sprintf("评论有 %d 字，最多 %d 字", n, MaxComment), En: fmt.Sprintf("the comment has %d characters, at most %d", n, MaxComment)}
@@ -125,7 +131,7 @@ func (s *Service) AddComment(ctx context.Context, id string, by Author, text str
 	now := s.now().UTC()
 	r := make([]byte, 4)
 	_, _ = rand.Read(r) // crypto/rand.Read never returns an error
-	c := &Comment{ID: fmt.Sprintf("%020d-%s", now.UnixNano(), hex.EncodeToString(r)), Author: by.ID, AuthorName: by.Name, Text: text, At: now}
+	c := &Comment{ID: fmt.Sprintf("%020d-%s", now.UnixNano(), hex.EncodeToString(r)), Author: by.ID, AuthorName: by.Name, Text: text, At: now, Voice: voice}
 	if err := s.putJSON(ctx, commentsPrefix(id)+c.ID+".json", c, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return nil, fmt.Errorf("comment on story %q: %w", id, err)
 	}

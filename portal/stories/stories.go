@@ -39,6 +39,7 @@ import (
 	"github.com/jinnang/jinnang/portal/images"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/outbox"
+	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/store/record"
 )
@@ -184,7 +185,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	autoHide int
-	outbox   *outbox.Outbox // stories whose index write failed
+	outbox   *outbox.Outbox  // stories whose index write failed
+	points   *points.Service // leaderboard tally kept on every write; nil: none
 }
 
 // Options tune a Service.
@@ -422,6 +424,11 @@ func (s *Service) DailyPick(ctx context.Context, day time.Time) (*Story, error) 
 
 // putRecord writes st's record with opts and sets st.ETag.
 func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOptions) error {
+	if opts.IfNoneMatch { // a new story: its ID marker first (index.go)
+		if err := s.markID(ctx, st.ID); err != nil {
+			return err
+		}
+	}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode story %q: %w", st.ID, err)
@@ -432,6 +439,7 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 		return fmt.Errorf("save story %q: %w", st.ID, err)
 	}
 	st.ETag = obj.ETag
+	s.tallyStory(ctx, st)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,6 +28,7 @@ type auditView struct {
 	Entries   []audit.Entry
 	Reindexed int  // packs indexed by the reindex just run; -1 when none ran
 	Partial   bool // some packs could not be indexed
+	Job       reindexStatus
 	// The filters, as given, and the kinds to choose from.
 	Kind, Person, Date string
 	Kinds              []string
@@ -94,29 +94,20 @@ func (s *server) auditPage(c echo.Context) error {
 	if n, err := strconv.Atoi(c.QueryParam("reindexed")); err == nil && n >= 0 {
 		v.Reindexed, v.Partial = n, c.QueryParam("partial") == "1"
 	}
+	v.Job = s.reindexJob.status()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, http.StatusOK, pageAudit, tmplContent, v)
 }
 
-// reindex rebuilds the search index from the store (admins) and returns to
-// the audit page with the count. Packs that fail to parse are skipped and
-// reported; a failure of the index itself is an error.
+// reindex starts rebuilding the search index (and the derived records)
+// from the store in the background (admins) and returns to the audit page,
+// which shows its progress and result. A second press while it runs starts
+// nothing.
 func (s *server) reindex(c echo.Context) error {
 	u := userOf(c)
-	n, err := s.reindexAll(c.Request().Context())
-	partial := err != nil && n > 0
-	if err != nil && !partial {
-		return fmt.Errorf("reindex: %w", err)
+	started := s.startReindex(u)
+	if started {
+		s.record(c, audit.Entry{Actor: u.ID, Action: "admin.reindex.start", Target: "index", Detail: "started in the background"})
 	}
-	if partial {
-		s.log.Warn("reindex skipped some documents", slog.Int("indexed", n), slog.Any("err", err))
-	}
-	detail := fmt.Sprintf("%d documents", n)
-	target := "/admin/audit?reindexed=" + strconv.Itoa(n)
-	if partial {
-		detail += " (some skipped)"
-		target += "&partial=1"
-	}
-	s.record(c, audit.Entry{Actor: u.ID, Action: "admin.reindex", Target: "index", Detail: detail})
-	return c.Redirect(http.StatusSeeOther, target)
+	return c.Redirect(http.StatusSeeOther, "/admin/audit")
 }

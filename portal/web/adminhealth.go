@@ -47,6 +47,9 @@ func (s *server) healthRoutes(get func(string, echo.HandlerFunc, ...echo.Middlew
 	if s.jobs != nil {
 		s.health = append(s.health, s.jobSection)
 	}
+	if s.media != nil {
+		s.health = append(s.health, s.mediaSection)
+	}
 	get("/admin/health", s.healthPage, requireAdmin)
 }
 

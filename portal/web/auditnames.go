@@ -9,6 +9,7 @@ var auditActionNames = map[string][2]string{
 	"auth.login":                  {"登录", "Signed in"},
 	"auth.logout":                 {"退出登录", "Signed out"},
 	"admin.reindex":               {"重建搜索索引", "Rebuilt the search index"},
+	"admin.reindex.start":         {"开始重建搜索索引", "Started rebuilding the search index"},
 	"announcement.create":         {"发布公告", "Posted an announcement"},
 	"announcement.update":         {"修改公告", "Edited an announcement"},
 	"announcement.delete":         {"删除公告", "Deleted an announcement"},

@@ -585,6 +585,8 @@ func (s *server) afterWrite(c echo.Context, u *auth.User, p *packs.Pack) error {
 	post := auth.Post{Kind: "pack", Ref: p.Slug, Title: p.Meta.Title, At: s.now()}
 	if err := s.auth.Users.AddPost(c.Request().Context(), u.ID, post); err != nil {
 		s.log.Error("record my post", slog.String("user", u.ID), slog.String("pack", p.Slug), slog.Any("err", err))
+	} else {
+		s.tallyPack(c.Request().Context(), u, post)
 	}
 	return c.Redirect(http.StatusSeeOther, "/packs/"+url.PathEscape(p.Slug))
 }

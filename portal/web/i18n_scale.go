@@ -20,6 +20,13 @@ var scaleMessages = map[string][2]string{
 	"suggest.inbox.capped":  {"本页已查阅到上限，更早的建议可能还有符合条件的，请点“更早的建议”。", "This page reached its scan limit; older suggestions may still match — follow “Older suggestions”."},
 	"polls.more":            {"更多投票", "More polls"},
 	"audit.older":           {"更早的记录（更多）", "Older entries (more)"},
+	"leaderboard.more":      {"更多（第 %d 名起）", "More (from rank %d)"},
+	"admin.reindex.running": {"正在后台重建索引（%s UTC 开始）……", "Rebuilding the index in the background (started %s UTC)…"},
+	"admin.reindex.refresh": {"刷新查看进度", "Refresh to see progress"},
+	"admin.reindex.busy":    {"另一个门户进程正在重建索引，本次未重复运行（%s UTC）。", "Another portal process is rebuilding the index; this one did not start a second run (%s UTC)."},
+	"admin.reindex.failed":  {"重建索引失败（%s UTC）：%s", "Rebuilding the index failed (%s UTC): %s"},
+	"admin.reindex.done":    {"索引已于 %s UTC 重建完成：%d 条。", "Index rebuilt at %s UTC: %d documents."},
+	"leaderboard.top":       {"回到前列", "Back to the top"},
 }
 
 func init() { addMessages(scaleMessages) }

@@ -26,6 +26,8 @@ type Media interface {
 	Job(ctx context.Context, id string) (*media.Job, error)
 	Open(ctx context.Context, id, part string) (store.ReadSeekCloser, store.Object, error)
 	Remove(ctx context.Context, id string) error
+	Claim(ctx context.Context, id, owner string) error
+	Status(ctx context.Context) (media.Status, error)
 	MaxBytes() int64
 	MaxDuration() time.Duration
 }
@@ -215,6 +217,8 @@ var mediaMessages = map[string][2]string{
 	"suggest.video.one":      {"只能附一段视频", "only one video may be attached"},
 	"suggest.voice.refused":  {"意见箱不接受语音：声音能认出是谁。请用文字，或附一段不含人声的视频。", "The suggestion box takes no voice notes: a voice identifies a person. Write it down, or attach a video without speech."},
 	"suggest.voice.note":     {"为了保护匿名，意见箱不接受语音（声音能认出是谁）。", "To keep you anonymous, the box takes no voice notes (a voice identifies a person)."},
+	"comment.voice":          {"语音评论（可选）", "Voice comment (optional)"},
+	"comment.voice.help":     {"最长 %d 秒：上传手机录音（m4a、aac、webm、ogg），或在本页录音。有语音时文字可以不写。", "At most %d s: upload a phone recording (m4a, aac, webm, ogg), or record on this page. With a voice note the text may be left empty."},
 	"storyform.voice":        {"语音（可选）", "Voice note (optional)"},
 	"storyform.voice.help":   {"最长 %d 秒：上传手机录音（m4a、aac、webm、ogg），或在本页录音。不支持微信的 AMR 语音。", "At most %d s: upload a phone recording (m4a, aac, webm, ogg), or record on this page. WeChat's AMR voice is not supported."},
 	"voice.record":           {"录音", "Record"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -80,7 +81,14 @@ type leaderboardView struct {
 	Month      string // 2006-01
 	Prev, Next string // neighbouring months ("" for the future)
 	Weights    map[string]int
+	// More is the next page of the board ("" on the last); MoreFrom the
+	// position it starts at; Top the first page when this is not it.
+	More, Top string
+	MoreFrom  int
 }
+
+// leaderboardPage is how many people one leaderboard page shows.
+const leaderboardPage = 20
 
 // leaderboard is GET /leaderboard?month=2006-01: the month's contributors.
 func (s *server) leaderboard(c echo.Context) error {
@@ -93,8 +101,21 @@ func (s *server) leaderboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := leaderboardView{base: s.newBase(c, langOf(c), "leaderboard.title"), Board: b, Month: month.Format("2006-01"),
+	v := leaderboardView{base: s.newBase(c, langOf(c), "leaderboard.title"), Month: month.Format("2006-01"),
 		Weights: points.DefaultWeights}
+	from, _ := strconv.Atoi(c.QueryParam("from"))
+	if from < 0 || from >= len(b.Entries) {
+		from = 0
+	}
+	page := *b
+	page.Entries = b.Entries[from:min(from+leaderboardPage, len(b.Entries))]
+	v.Board = &page
+	if end := from + len(page.Entries); end < len(b.Entries) {
+		v.More, v.MoreFrom = fmt.Sprintf("/leaderboard?month=%s&from=%d", v.Month, end), end+1
+	}
+	if from > 0 {
+		v.Top = "/leaderboard?month=" + v.Month
+	}
 	v.Nav = "leaderboard"
 	v.Prev = "/leaderboard?month=" + month.AddDate(0, -1, 0).Format("2006-01")
 	if next := month.AddDate(0, 1, 0); !next.After(now) {

@@ -290,6 +290,7 @@ func (s *server) createReport(c echo.Context) error {
 	if len(v.Errors) == 0 {
 		r, err := s.reports.Create(req.Context(), reports.Person{ID: u.ID, Name: u.Name, Department: u.Department}, v.Department, v.Text, job, photos...)
 		if err == nil {
+			s.claimMedia(c, media.Owner(media.OwnerReport, r.ID), job)
 			s.notifyReportManagers(c, r)
 			return c.Redirect(http.StatusSeeOther, reportURL(r.ID))
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
@@ -153,6 +154,9 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		if _, err := sv.AddComment(ctx, st.ID, stories.Author{ID: u.ID, Name: u.Name}, fmt.Sprintf("评论%02d", i)); err != nil {
 			t.Fatal(err)
 		}
+		if i < 25 { // 26 people on the month's leaderboard: two pages
+			ts.postStory(u, fmt.Sprintf("同事%02d的故事", i))
+		}
 	}
 	pl := ts.opts.Polls.(*polls.Service)
 	poll, err := pl.Create(ctx, polls.Poll{Title: "团建去哪", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
@@ -188,7 +192,8 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/admin/audit", true},
 		{"/stories/" + st.ID, true},
 		{"/stories/" + st.ID + "?before=" + first.Next, true},
-		{"/leaderboard", false},
+		{"/leaderboard", true}, // viewed with its cache dropped (the once-a-minute cost)
+		{"/leaderboard?from=20", true},
 		{"/polls", false},
 		{"/polls/" + poll.ID + "/results", false},
 		{"/suggest", true},
@@ -201,8 +206,19 @@ func TestStoreOpsPerPageView(t *testing.T) {
 	if n := strings.Count(body, `<li class="comment"`); n != stories.CommentsPerPage || !strings.Contains(body, "更多评论") || !strings.Contains(body, "共 60 条") {
 		t.Errorf("the story page shows %d comments (want %d) or lacks the 更多 link or the total", n, stories.CommentsPerPage)
 	}
+	board := ts.send(tok, http.MethodGet, "/leaderboard", nil, nil).Body.String()
+	if n := strings.Count(board, "<tr><td>"); n != 20 || !strings.Contains(board, "更多（第 21 名起）") || !strings.Contains(board, "from=20") {
+		t.Errorf("leaderboard first page: %d rows (want 20) or no 更多 link to rank 21", n)
+	}
+	rest := ts.send(tok, http.MethodGet, "/leaderboard?from=20", nil, nil).Body.String()
+	if n := strings.Count(rest, "<tr><td>"); n != 6 || strings.Contains(rest, "更多（") || !strings.Contains(rest, "回到前列") {
+		t.Errorf("leaderboard second page: %d rows (want 6), a 更多 link or no link back to the top", n)
+	}
 	for _, p := range pages {
 		ts.send(tok, http.MethodGet, p.path, nil, nil) // warm caches (sessions, rendered Markdown)
+		if strings.HasPrefix(p.path, "/leaderboard") {
+			ts.opts.Points.(*points.Service).Invalidate()
+		}
 		cs.Reset()
 		rec := ts.send(tok, http.MethodGet, p.path, nil, nil)
 		c := cs.Counts()

@@ -115,10 +115,11 @@ func (s *server) storyRoutes(get, write func(string, echo.HandlerFunc, ...echo.M
 		get("/stories/:id/video.mp4", s.storyMedia)
 		get("/stories/:id/poster.jpg", s.storyMedia)
 		get("/stories/:id/voice.m4a", s.storyMedia)
+		get("/stories/:id/comments/:cid/voice.m4a", s.commentVoice)
 	}
 	write("/stories/:id/like", s.likeStory)
 	write("/stories/:id/unlike", s.unlikeStory)
-	write("/stories/:id/comments", s.commentStory)
+	upload("/stories/:id/comments", s.commentRoute, commentBodyLimit+s.storyVideoLimit())
 	write("/stories/:id/comments/:cid/delete", s.deleteComment)
 	write("/stories/:id/delete", s.deleteStory)
 	write("/stories/:id/report", s.reportStory)
@@ -252,6 +253,11 @@ type storyView struct {
 	Errors        map[string]string
 	// ReplyTo is the comment being replied to (?reply=), nil for none.
 	ReplyTo *stories.Comment
+	// CommentVoices are the voice notes of the shown comments by comment
+	// ID; CommentVoice the limit shown by the voice input, nil when voice
+	// notes are off (comment_voice.go).
+	CommentVoices map[string]*voiceView
+	CommentVoice  *videoLimits
 }
 
 // viewableStory loads a story the user may see: visible ones for everyone,
@@ -294,6 +300,9 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 	v.Comments, v.CommentsTotal, v.CommentsOlder = cp.Comments, cp.Total, before != ""
 	if cp.Next != "" {
 		v.CommentsMore = storyURL(st.ID) + "?before=" + url.QueryEscape(cp.Next) + "#comments"
+	}
+	if err := s.commentVoices(ctx, &v); err != nil {
+		return v, err
 	}
 	if v.ReplyTo = s.replyComment(ctx, st.ID, v.Comments, c.QueryParam("reply")); v.ReplyTo != nil {
 		v.Comment = mustT(v.Lang, "story.reply.prefix", v.ReplyTo.AuthorName)
@@ -558,6 +567,7 @@ func (s *server) createStory(c echo.Context) error {
 		s.log.Error("record my post", slog.String("user", u.ID), slog.String("story", st.ID), slog.Any("err", err))
 	}
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.create", Target: "story:" + st.ID, Detail: fmt.Sprintf("%d photos", len(st.Images))})
+	s.claimMedia(c, media.Owner(media.OwnerStory, st.ID), videoJob, voiceJob)
 	return c.Redirect(http.StatusSeeOther, storyURL(st.ID))
 }
 
@@ -649,17 +659,25 @@ func (s *server) afterLike(c echo.Context) error {
 
 // commentStory is POST /stories/:id/comments.
 func (s *server) commentStory(c echo.Context) error {
-	u := userOf(c)
 	st, err := s.viewableStory(c)
 	if err != nil {
 		return err
 	}
-	text := c.FormValue("text")
+	return s.saveComment(c, st, c.FormValue("text"), c.FormValue("reply"), "")
+}
+
+// saveComment stores a comment (with the media job of a voice note, or "")
+// and answers the form.
+func (s *server) saveComment(c echo.Context, st *stories.Story, text, reply, voiceJob string) error {
+	u := userOf(c)
 	var replyTo *stories.Comment
-	if cid := c.FormValue("reply"); cid != "" && s.notify != nil {
-		replyTo = s.replyComment(c.Request().Context(), st.ID, nil, cid)
+	if reply != "" && s.notify != nil {
+		replyTo = s.replyComment(c.Request().Context(), st.ID, nil, reply)
 	}
-	cm, err := s.stories.AddComment(c.Request().Context(), st.ID, stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, text)
+	cm, err := s.addComment(c, st.ID, stories.Author{ID: u.ID, Name: u.Name, Department: u.Department}, text, voiceJob)
+	if err != nil {
+		s.dropVideo(c, voiceJob)
+	}
 	if errors.Is(err, stories.ErrInvalid) {
 		v, verr := s.newStoryView(c, st)
 		if verr != nil {
@@ -692,6 +710,7 @@ func (s *server) deleteComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.dropCommentVoice(c, cm)
 	s.record(c, audit.Entry{Actor: u.ID, Action: "story.comment.delete", Target: "story:" + c.Param("id"), Detail: cm.ID + " by " + cm.Author})
 	return c.Redirect(http.StatusSeeOther, storyURL(c.Param("id"))+"/comments/"+cm.ID+"/deleted")
 }
@@ -778,4 +797,23 @@ func (s *server) storyProfile(c echo.Context, userID string) ([]string, []storie
 		}
 	}
 	return badges, warnings, nil
+}
+
+// tallyRecorder is the part of *points.Service that keeps the stored
+// leaderboard tally; a Points without it (a fake) is left alone.
+type tallyRecorder interface {
+	Record(ctx context.Context, ref string, c points.Contribution, on bool) error
+}
+
+// tallyPack counts a pack post in the leaderboard's stored tally (as
+// points.PostsSource counts the post markers; reindex rebuilds it).
+func (s *server) tallyPack(ctx context.Context, u *auth.User, post auth.Post) {
+	r, ok := s.points.(tallyRecorder)
+	if !ok || s.points == nil {
+		return
+	}
+	c := points.Contribution{UserID: u.ID, Name: u.Name, Kind: post.Kind, At: post.At}
+	if err := r.Record(ctx, post.Kind+"-"+post.Ref, c, true); err != nil {
+		s.log.Error("leaderboard tally", slog.String("user", u.ID), slog.String("ref", post.Ref), slog.Any("err", err))
+	}
 }

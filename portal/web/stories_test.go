@@ -25,7 +25,10 @@ import (
 // newTestStories builds the stories and points services of the test server.
 func newTestStories(st store.Store, ix index.Index) (Stories, Points) {
 	svc := stories.New(st, ix, slog.New(slog.NewTextHandler(io.Discard, nil)), stories.Options{Now: func() time.Time { return testNow }})
-	return svc, points.New(nil, func() time.Time { return testNow }, points.PostsSource(st, points.KindPack), svc.PointsSource())
+	pts := points.New(nil, func() time.Time { return testNow }, points.PostsSource(st, points.KindPack), svc.PointsSource())
+	pts.UseStore(st)
+	svc.SetPoints(pts)
+	return svc, pts
 }
 
 // storiesOf returns the test server's stories service.

@@ -47,7 +47,8 @@ type receiptView struct {
 	base
 	Box     *suggest.Box
 	Code    string
-	Images  int // images attached
+	Images  int  // images attached
+	Video   bool // a video is attached (suggest_receipt_video.go)
 	Receipt string
 	BoxURL  string
 }
@@ -70,6 +71,8 @@ type followView struct {
 	// Thumbs are the 360 px thumbnails of the suggestion's images as data:
 	// URIs, so no image URL can carry or stand for the receipt code.
 	Thumbs []inlineImage
+	// Video is the state of the attached video, nil for none (no URL).
+	Video *receiptVideo
 }
 
 // inlineImage is an image shown inline: its number and a data: URI.
@@ -175,7 +178,8 @@ func (s *server) submitSuggestion(c echo.Context) error {
 	case err != nil:
 		return fmt.Errorf("submit a suggestion: %w", err)
 	}
-	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code, Images: len(sg.Images),
+	s.claimSuggestionVideo(c, sg)
+	rv := receiptView{base: s.newBase(c, l, "suggest.receipt.title"), Box: b, Code: code, Images: len(sg.Images), Video: sg.Video != "",
 		Receipt: withLang(anonPrefix+"receipt", l), BoxURL: withLang(anonPrefix+b.ID, l)}
 	rv.SwitchURL = "" // switching language would lose the code shown once
 	return s.render(c, http.StatusOK, pageSuggestReceipt, tmplContent, rv)
@@ -252,6 +256,9 @@ func (s *server) showFollow(c echo.Context, v followView, code string, sg *sugge
 	}
 	v.Box = b
 	if v.Thumbs, err = s.inlineThumbs(c, sg); err != nil {
+		return fmt.Errorf("receipt follow-up: %w", err)
+	}
+	if v.Video, err = s.suggestReceiptVideo(c.Request().Context(), v.Lang, sg); err != nil {
 		return fmt.Errorf("receipt follow-up: %w", err)
 	}
 	return s.render(c, http.StatusOK, pageSuggestFollow, tmplContent, v)

@@ -144,6 +144,7 @@ type server struct {
 	presign bool
 
 	reindexAll func(ctx context.Context) (int, error)
+	reindexJob reindexJob // the admin's background reindex
 
 	announce Announcements // nil when announcements are off
 
@@ -399,11 +400,11 @@ func (s *server) routes(e *echo.Echo) {
 // uploadRoutes are the POST routes that stream a multipart body; the global
 // body limit skips them (they get maxBody instead).
 var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, "/departments/:name/qr": true,
-	"/stories": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
+	"/stories": true, "/stories/:id/comments": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
 var rawRoutes = map[string]bool{signedDownloadPath: true, "/packs/:slug/card.png": true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
-	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true,
+	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true, "/stories/:id/comments/:cid/voice.m4a": true,
 	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true,
 	"/packs/:slug/images/:name": true, "/drafts/:id/images/:name": true}
 

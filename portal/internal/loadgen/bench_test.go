@@ -45,6 +45,8 @@ func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Servi
 	}
 	sessions := auth.NewSessions(cs, auth.SessionOptions{})
 	board := points.New(nil, nil, points.PostsSource(cs, points.KindPack), sv.Stories.PointsSource())
+	board.UseStore(cs) // as portal.go: boards from the stored tally (built on the first view)
+	sv.Stories.SetPoints(board)
 	opts := web.Options{
 		Auth: web.AuthOptions{Provider: dev.New(), Sessions: sessions, States: auth.NewStateCodec(bytes.Repeat([]byte("k"), auth.MinStateKeyLen), cs, nil),
 			Roles: roles, Users: sv.Users, Audit: sv.Audit, WriteLimit: auth.NewLimiter(100000, 100000, nil), LoginLimit: auth.NewLimiter(100000, 100000, nil)},

@@ -1,0 +1,326 @@
+package points
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
+)
+
+// The stored tally: a derived copy of the contributions, kept so a board
+// reads a fixed number of objects whatever the history holds.
+//
+//	points/tally/<YYYY-MM>/<shard>.json  the month's contributions, sharded
+//	                                     by contribution ref (TallyShards)
+//	points/people/<sha256(user)[:32]>.json  one person's contributions (badges)
+//	points/tally-built.json              the tally was built from the truth
+//
+// Each record is a set keyed by the contribution's ref ("pack-<ref>",
+// "story-<id>"), so recording the same contribution twice is harmless and
+// removing it is deleting a key. Writers merge with If-Match / If-None-Match
+// and retry. RebuildTally recomputes everything from the Sources; reindex
+// runs it.
+const (
+	// TallyShards is how many objects hold one month (one read each per board).
+	TallyShards  = 8
+	tallyPrefix  = "points/tally/"
+	peoplePrefix = "points/people/"
+	builtKey     = "points/tally-built.json"
+	tallyMax     = 32 << 20
+	tallyTries   = 10
+)
+
+type tallySet struct {
+	Items map[string]Contribution `json:"items"`
+}
+
+func monthKey(t time.Time) string { return t.UTC().Format("2006-01") }
+
+func shardOf(ref string) int {
+	h := fnv.New32a()
+	h.Write([]byte(ref))
+	return int(h.Sum32() % TallyShards)
+}
+
+func shardKey(month time.Time, shard int) string {
+	return fmt.Sprintf("%s%s/%d.json", tallyPrefix, monthKey(month), shard)
+}
+
+func personKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return peoplePrefix + hex.EncodeToString(sum[:16]) + ".json"
+}
+
+// mergeSet applies change to the set under key with a conditional write,
+// creating it when missing; retried when another writer wins.
+func mergeSet(ctx context.Context, st store.Store, key string, change func(map[string]Contribution) bool) error {
+	for range tallyTries {
+		var set tallySet
+		etag, err := record.Read(ctx, st, key, &set, tallyMax)
+		missing := errors.Is(err, store.ErrNotFound)
+		if err != nil && !missing {
+			return err
+		}
+		if set.Items == nil {
+			set.Items = map[string]Contribution{}
+		}
+		if !change(set.Items) {
+			return nil
+		}
+		opts := store.PutOptions{IfMatch: etag}
+		if missing {
+			opts = store.PutOptions{IfNoneMatch: true}
+		}
+		_, err = record.Write(ctx, st, key, set, opts)
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("points: update %s: %d concurrent writes in a row: %w", key, tallyTries, store.ErrPrecondition)
+}
+
+// tally is the Service's stored side.
+type tally struct {
+	st store.Store
+
+	mu      sync.Mutex
+	built   bool
+	boards  map[string]cachedBoard
+	rebuild sync.Mutex // one RebuildTally at a time in this process
+}
+
+type cachedBoard struct {
+	all []Contribution
+	at  time.Time
+}
+
+// UseStore makes the Service keep and read the stored tally in st instead
+// of recomputing every contribution for a board.
+func (s *Service) UseStore(st store.Store) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tally = &tally{st: st, boards: map[string]cachedBoard{}}
+}
+
+// Record adds (on) or removes (!on) the contribution ref in the stored
+// tally: its month's shard and its author's record. Called by the code
+// that publishes or hides a contribution; it is idempotent per ref.
+func (s *Service) Record(ctx context.Context, ref string, c Contribution, on bool) error {
+	s.mu.Lock()
+	t := s.tally
+	s.mu.Unlock()
+	if t == nil || ref == "" || c.UserID == "" {
+		return nil
+	}
+	c.At = c.At.UTC()
+	c.Ref = ref
+	// The person's record goes first: a ref recorded before keeps its first
+	// time (as auth.Users.AddPost does), so editing a pack does not move it
+	// to this month.
+	var prev time.Time
+	err := mergeSet(ctx, t.st, personKey(c.UserID), func(items map[string]Contribution) bool {
+		old, had := items[ref]
+		if !on {
+			delete(items, ref)
+			prev = old.At
+			return had
+		}
+		if had {
+			c.At, prev = old.At, old.At
+		}
+		if had && old == c {
+			return false
+		}
+		items[ref] = c
+		return true
+	})
+	if err == nil {
+		change := func(items map[string]Contribution) bool {
+			old, had := items[ref]
+			if !on {
+				delete(items, ref)
+				return had
+			}
+			if had && old == c {
+				return false
+			}
+			items[ref] = c
+			return true
+		}
+		err = mergeSet(ctx, t.st, shardKey(c.At, shardOf(ref)), change)
+		if err == nil && !on && !prev.IsZero() && monthKey(prev) != monthKey(c.At) {
+			err = mergeSet(ctx, t.st, shardKey(prev, shardOf(ref)), change)
+		}
+	}
+	t.mu.Lock()
+	t.boards = map[string]cachedBoard{}
+	t.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("points: record %s: %w", ref, err)
+	}
+	return nil
+}
+
+// ensureBuilt builds the tally once per store from the truth.
+func (s *Service) ensureBuilt(ctx context.Context, t *tally) error {
+	t.mu.Lock()
+	built := t.built
+	t.mu.Unlock()
+	if built {
+		return nil
+	}
+	// One builder in this process; requests that waited find it built.
+	t.rebuild.Lock()
+	defer t.rebuild.Unlock()
+	t.mu.Lock()
+	built = t.built
+	t.mu.Unlock()
+	if built {
+		return nil
+	}
+	_, err := t.st.Stat(ctx, builtKey)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = s.rebuildTally(ctx, t)
+	}
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.built = true
+	t.mu.Unlock()
+	return nil
+}
+
+// monthContributions reads the month's shards (cached for CacheFor).
+func (s *Service) monthContributions(ctx context.Context, t *tally, month time.Time) ([]Contribution, error) {
+	if err := s.ensureBuilt(ctx, t); err != nil {
+		return nil, err
+	}
+	mk := monthKey(month)
+	now := s.now()
+	t.mu.Lock()
+	if c, ok := t.boards[mk]; ok && now.Sub(c.at) < CacheFor && now.Sub(c.at) >= 0 {
+		t.mu.Unlock()
+		return c.all, nil
+	}
+	t.mu.Unlock()
+	var all []Contribution
+	for i := range TallyShards {
+		var set tallySet
+		_, err := record.Read(ctx, t.st, shardKey(month, i), &set, tallyMax)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("points: %w", err)
+		}
+		for _, c := range set.Items {
+			all = append(all, c)
+		}
+	}
+	slices.SortFunc(all, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
+	t.mu.Lock()
+	t.boards[mk] = cachedBoard{all: all, at: s.now()}
+	t.mu.Unlock()
+	return all, nil
+}
+
+// RebuildTally recomputes the stored tally from the Sources (the truth):
+// every month shard and person record is rewritten and ones no longer
+// backed by a contribution are removed. It returns the contributions counted.
+func (s *Service) RebuildTally(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	t := s.tally
+	s.mu.Unlock()
+	if t == nil {
+		return 0, nil
+	}
+	t.rebuild.Lock()
+	defer t.rebuild.Unlock()
+	return s.rebuildTally(ctx, t)
+}
+
+// rebuildTally is RebuildTally with t.rebuild held.
+func (s *Service) rebuildTally(ctx context.Context, t *tally) (int, error) {
+	s.mu.Lock()
+	sources := slices.Clone(s.sources)
+	s.mu.Unlock()
+	var all []Contribution
+	for _, src := range sources {
+		cs, err := src(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("points: rebuild tally: %w", err)
+		}
+		all = append(all, cs...)
+	}
+	sets := map[string]map[string]Contribution{}
+	put := func(key, ref string, c Contribution) {
+		if sets[key] == nil {
+			sets[key] = map[string]Contribution{}
+		}
+		sets[key][ref] = c
+	}
+	for i, c := range all {
+		if s.weights[c.Kind] == 0 || c.UserID == "" {
+			continue
+		}
+		if c.Ref == "" {
+			c.Ref = fmt.Sprintf("%s-%d", c.Kind, i)
+		}
+		c.At = c.At.UTC()
+		put(shardKey(c.At, shardOf(c.Ref)), c.Ref, c)
+		put(personKey(c.UserID), c.Ref, c)
+	}
+	for key, items := range sets {
+		if _, err := record.Write(ctx, t.st, key, tallySet{Items: items}, store.PutOptions{}); err != nil {
+			return 0, fmt.Errorf("points: rebuild tally: %w", err)
+		}
+	}
+	for _, prefix := range []string{tallyPrefix, peoplePrefix} {
+		for obj, err := range t.st.List(ctx, prefix) {
+			if err != nil {
+				return 0, fmt.Errorf("points: rebuild tally: %w", err)
+			}
+			if _, ok := sets[obj.Key]; !ok && strings.HasSuffix(obj.Key, ".json") {
+				if err := t.st.Delete(ctx, obj.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return 0, fmt.Errorf("points: rebuild tally: %w", err)
+				}
+			}
+		}
+	}
+	if _, err := record.Write(ctx, t.st, builtKey, map[string]any{"built": s.now().UTC()}, store.PutOptions{}); err != nil {
+		return 0, fmt.Errorf("points: rebuild tally: %w", err)
+	}
+	t.mu.Lock()
+	t.built, t.boards = true, map[string]cachedBoard{}
+	t.mu.Unlock()
+	return len(all), nil
+}
+
+// personContributions reads one person's record.
+func (s *Service) personContributions(ctx context.Context, t *tally, userID string) ([]Contribution, error) {
+	if err := s.ensureBuilt(ctx, t); err != nil {
+		return nil, err
+	}
+	var set tallySet
+	_, err := record.Read(ctx, t.st, personKey(userID), &set, tallyMax)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	out := make([]Contribution, 0, len(set.Items))
+	for _, c := range set.Items {
+		out = append(out, c)
+	}
+	return out, nil
+}
