@@ -340,45 +340,6 @@ func (s *Service) Get(ctx context.Context, id string) (*Poll, error) {
 	return &p, nil
 }
 
-// List returns the polls u may see (in the audience, or managing them),
-// open ones first, then by deadline.
-func (s *Service) List(ctx context.Context, u *auth.User) ([]Poll, error) {
-	now := s.clock()
-	out := []Poll{}
-	for obj, err := range s.st.List(ctx, prefix) {
-		if err != nil {
-			return nil, fmt.Errorf("polls: list: %w", err)
-		}
-		if !strings.HasSuffix(obj.Key, "/poll.json") {
-			continue
-		}
-		var p Poll
-		_, err := readJSON(ctx, s.st, obj.Key, &p)
-		if record.Skip(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("polls: list: %w", err)
-		}
-		if u != nil && (p.Includes(u.Department) || p.CanManage(u)) {
-			out = append(out, p)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b Poll) int {
-		ao, bo := a.Open(now), b.Open(now)
-		switch {
-		case ao && !bo:
-			return -1
-		case bo && !ao:
-			return 1
-		case ao:
-			return a.Deadline.Compare(b.Deadline)
-		}
-		return b.Deadline.Compare(a.Deadline)
-	})
-	return out, nil
-}
-
 // HasVoted reports whether u voted on p.
 func (s *Service) HasVoted(ctx context.Context, p *Poll, userID string) (bool, error) {
 	_, err := s.st.Stat(ctx, s.voteKey(p.ID, userID))

@@ -153,29 +153,18 @@ func (s *Service) firstKey(ctx context.Context, prefix string) (string, error) {
 // how many suggestions it saw.
 func (s *Service) RebuildInbox(ctx context.Context) (int, error) {
 	n := 0
-	for obj, err := range s.st.List(ctx, itemPrefix) {
-		if err != nil {
-			return n, fmt.Errorf("suggest: rebuild inbox: %w", err)
-		}
-		ref, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, itemPrefix), ".json")
-		if !ok || !validRef(ref) {
-			continue
-		}
-		var sg Suggestion
-		_, err := readJSON(ctx, s.st, obj.Key, &sg)
-		if record.Skip(err) {
-			continue
-		}
-		if err != nil {
-			return n, fmt.Errorf("suggest: rebuild inbox: %w", err)
-		}
+	err := s.each(ctx, func(sg Suggestion) error {
 		if _, err := time.Parse(time.DateOnly, sg.Date); err != nil {
-			continue
+			return nil
 		}
-		if err := s.markDay(ctx, sg.Date, ref); err != nil {
-			return n, fmt.Errorf("suggest: rebuild inbox: %w", err)
+		if err := s.markDay(ctx, sg.Date, sg.Ref); err != nil {
+			return err
 		}
 		n++
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("suggest: rebuild inbox: %w", err)
 	}
 	return n, nil
 }

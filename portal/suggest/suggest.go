@@ -516,9 +516,29 @@ func validRef(ref string) bool {
 // List returns the suggestions matching f, newest first.
 func (s *Service) List(ctx context.Context, f Filter) ([]Suggestion, error) {
 	out := []Suggestion{}
+	err := s.each(ctx, func(sg Suggestion) error {
+		if (f.Box != "" && sg.Box != f.Box) || (f.Status != "" && sg.Status != f.Status) || (f.Category != "" && sg.Category != f.Category) {
+			return nil
+		}
+		out = append(out, sg)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("suggest: list: %w", err)
+	}
+	slices.SortStableFunc(out, func(a, b Suggestion) int {
+		return cmp.Or(strings.Compare(b.Updated, a.Updated), strings.Compare(b.Date, a.Date), strings.Compare(a.Ref, b.Ref))
+	})
+	return out, nil
+}
+
+// each calls fn with every suggestion record (Ref set), in key order,
+// passing over the records record.Skip says to skip; it stops at fn's
+// first error.
+func (s *Service) each(ctx context.Context, fn func(Suggestion) error) error {
 	for obj, err := range s.st.List(ctx, itemPrefix) {
 		if err != nil {
-			return nil, fmt.Errorf("suggest: list: %w", err)
+			return err
 		}
 		ref, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, itemPrefix), ".json")
 		if !ok || !validRef(ref) {
@@ -530,18 +550,14 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Suggestion, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("suggest: list: %w", err)
-		}
-		if (f.Box != "" && sg.Box != f.Box) || (f.Status != "" && sg.Status != f.Status) || (f.Category != "" && sg.Category != f.Category) {
-			continue
+			return err
 		}
 		sg.Ref = ref
-		out = append(out, sg)
+		if err := fn(sg); err != nil {
+			return err
+		}
 	}
-	slices.SortStableFunc(out, func(a, b Suggestion) int {
-		return cmp.Or(strings.Compare(b.Updated, a.Updated), strings.Compare(b.Date, a.Date), strings.Compare(a.Ref, b.Ref))
-	})
-	return out, nil
+	return nil
 }
 
 // Reply adds a message of the handling team. A suggestion that was only

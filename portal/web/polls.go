@@ -26,8 +26,6 @@ type Polls interface {
 	Create(ctx context.Context, p polls.Poll) (*polls.Poll, error)
 	// Get returns one poll.
 	Get(ctx context.Context, id string) (*polls.Poll, error)
-	// List returns the polls u may see.
-	List(ctx context.Context, u *auth.User) ([]polls.Poll, error)
 	ListPage(ctx context.Context, u *auth.User, from int) ([]polls.Poll, int, error)
 	// HasVoted reports whether the user voted on p.
 	HasVoted(ctx context.Context, p *polls.Poll, userID string) (bool, error)
