@@ -41,7 +41,7 @@ const axeScript = `(async () => {
 // returns its serious and critical violations.
 func runAxe(out *[]axeViolation) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		if _, err := chromedp.Evaluate[bool]("typeof axe !== 'undefined' || (function(){" + axe.Source + "\n;return true})()")(ctx, tg); err != nil {
+		if _, err := chromedp.Evaluate[bool]("typeof axe !== 'undefined' || (function(){"+axe.Source+"\n;return true})()")(ctx, tg); err != nil {
 			return chromedp.Void{}, fmt.Errorf("inject axe-core: %w", err)
 		}
 		v, err := chromedp.Evaluate[[]axeViolation](axeScript, chromedp.EvalAwaitPromise)(ctx, tg)

@@ -40,7 +40,7 @@ type Config struct {
 	// DemoContent also seeds demo stories, a poll, an announcement and a
 	// suggestion box on that first run (content/demo/demo.yaml).
 	DemoContent bool
-	Dev     bool   // read templates and assets from disk on each request
+	Dev         bool // read templates and assets from disk on each request
 
 	S3Endpoint  string // host:port of MinIO/S3; empty selects the disk store
 	S3AccessKey string

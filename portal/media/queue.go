@@ -75,8 +75,8 @@ type Job struct {
 	// Claimed says the job expects its post to claim it (lifecycle.go):
 	// jobs queued before claims existed lack it and are never swept as
 	// unclaimed.
-	Claimed bool `json:"claimed,omitempty"`
-	ETag      string  `json:"-"`
+	Claimed bool   `json:"claimed,omitempty"`
+	ETag    string `json:"-"`
 }
 
 // Done reports whether the output is ready.

@@ -99,4 +99,3 @@ func (s *server) signedDownload(c echo.Context) error {
 	}
 	return s.serveVersion(c, f, n, "attachment", "")
 }
-

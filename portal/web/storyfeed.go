@@ -1,8 +1,8 @@
 package web
 
 import (
-	"net/http"
 	"hash/fnv"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
