@@ -433,16 +433,7 @@ func (s *server) notifyReportManagers(c echo.Context, r *reports.Report) {
 }
 
 // reportTitle is the start of a report's text.
-func reportTitle(r *reports.Report) string {
-	t := []rune(strings.Join(strings.Fields(r.Text), " "))
-	if len(t) > 30 {
-		return string(t[:30]) + "…"
-	}
-	if len(t) == 0 {
-		return "🎬"
-	}
-	return string(t)
-}
+func reportTitle(r *reports.Report) string { return textTitle(r.Text, "🎬") }
 
 var reportMessages = map[string][2]string{
 	"nav.reports":                {"一线上报", "Front-line reports"},

@@ -572,13 +572,17 @@ func (s *server) createStory(c echo.Context) error {
 }
 
 // storyTitle is a story's title in "my posts": the start of its text.
-func storyTitle(st *stories.Story) string {
-	r := []rune(strings.Join(strings.Fields(st.Text), " "))
+func storyTitle(st *stories.Story) string { return textTitle(st.Text, "📷") }
+
+// textTitle is the start of a post's text (30 characters, spaces folded)
+// as its title, or ifEmpty for a post without text.
+func textTitle(text, ifEmpty string) string {
+	r := []rune(strings.Join(strings.Fields(text), " "))
 	if len(r) > 30 {
 		return string(r[:30]) + "…"
 	}
 	if len(r) == 0 {
-		return "📷"
+		return ifEmpty
 	}
 	return string(r)
 }
