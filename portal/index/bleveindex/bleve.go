@@ -64,9 +64,13 @@ const (
 
 	analyzerTerms = "jinnang_terms" // whitespace: the terms are made by lang
 
+	// restricted is the readers term of a doc with Readers (beside them),
+	// so that hiddenQuery finds the few docs that are not for everyone.
+	restricted = "\x00restricted"
+
 	// mappingVersion names the analysis; an index made by another version
 	// is rebuilt (the portal reindexes an empty index at start-up).
-	mappingVersion = "jinnang-2"
+	mappingVersion = "jinnang-3"
 	versionKey     = "jinnang_mapping"
 
 	// snippetRunes is the width of a snippet; storedBodyRunes bounds the
@@ -316,9 +320,9 @@ func document(d index.Doc) (map[string]interface{}, error) {
 	if len(d.Tags) > 0 {
 		doc[fTags] = d.Tags
 	}
-	readers := d.Readers
-	if len(readers) == 0 {
-		readers = []string{index.Everyone}
+	readers := []string{index.Everyone}
+	if len(d.Readers) > 0 && !slices.Contains(d.Readers, index.Everyone) {
+		readers = append([]string{restricted}, d.Readers...)
 	}
 	doc[fReaders] = readers
 	if !d.Date.IsZero() {
@@ -509,6 +513,9 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 	}
 	if f := filterQuery(q); f != nil {
 		bq.AddFilter(f)
+	}
+	if hidden := hiddenQuery(q); len(hidden) > 0 {
+		bq.AddMustNot(hidden...)
 	}
 	sortBy := []string{"-_score"} // score only: ties need no per-document values
 	if q.EffectiveSort() == index.SortNewest {
@@ -844,6 +851,8 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
+// filterQuery is the conjunction of the kind, department and tag filters
+// (nil for none).
 func filterQuery(q index.Query) query.Query {
 	var fs []query.Query
 	add := func(field, value string) {
@@ -855,24 +864,34 @@ func filterQuery(q index.Query) query.Query {
 	add(fKind, q.Kind)
 	add(fDepartment, q.Department)
 	add(fTags, q.Tag)
-	if len(q.Readers) > 0 {
-		rs := []query.Query{term(fReaders, index.Everyone, 1)}
-		for _, r := range q.Readers {
-			rs = append(rs, term(fReaders, r, 1))
-		}
-		fs = append(fs, query.NewDisjunctionQuery(rs))
-	}
-	if !q.Now.IsZero() {
-		day := float64(index.Day(q.Now))
-		inclusive := true
-		nq := query.NewNumericRangeInclusiveQuery(&day, nil, &inclusive, nil)
-		nq.SetField(fExpires)
-		fs = append(fs, nq)
-	}
 	if len(fs) == 0 {
 		return nil
 	}
 	return query.NewConjunctionQuery(fs)
+}
+
+// hiddenQuery matches what q.Readers and q.Now leave out: the docs with
+// Readers none of which is the asker's, and those expired before Now's
+// date. Both are a few announcements of a large archive, so leaving them
+// out (must not) costs a step over a short list per match, where selecting
+// what is visible walked the long lists of everything.
+func hiddenQuery(q index.Query) []query.Query {
+	var hidden []query.Query
+	if len(q.Readers) > 0 {
+		mine := make([]query.Query, len(q.Readers))
+		for i, r := range q.Readers {
+			mine[i] = term(fReaders, r, 1)
+		}
+		hidden = append(hidden, query.NewBooleanQuery([]query.Query{term(fReaders, restricted, 1)}, nil, mine))
+	}
+	if !q.Now.IsZero() {
+		day := float64(index.Day(q.Now))
+		exclusive := false
+		nq := query.NewNumericRangeInclusiveQuery(nil, &day, nil, &exclusive)
+		nq.SetField(fExpires)
+		hidden = append(hidden, nq)
+	}
+	return hidden
 }
 
 func facetCounts(fr *search.FacetResult) []index.FacetCount {

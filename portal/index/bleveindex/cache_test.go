@@ -105,3 +105,19 @@ func TestWindowCacheKeepsReadersApart(t *testing.T) {
 		t.Fatalf("财务部 the day after: %v", got)
 	}
 }
+
+// TestReadersNamingEveryone checks that a doc whose Readers name everyone
+// (index.Everyone) among others is found by anyone, as one without Readers.
+func TestReadersNamingEveryone(t *testing.T) {
+	x := open(t, "")
+	if err := x.Upsert(t.Context(), index.Doc{ID: "all", Kind: "announce", Title: "全员大会", Readers: []string{"dept:财务部", index.Everyone}, URL: "/a/all"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.Search(t.Context(), index.Query{Text: "全员大会", Readers: []string{"dept:技术部"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 {
+		t.Fatalf("技术部 finds %d docs, want the one for everyone", res.Total)
+	}
+}
