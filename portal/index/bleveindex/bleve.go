@@ -208,7 +208,11 @@ func openIndex(path string) (*Index, error) {
 	if err := bi.SetInternal([]byte(versionKey), []byte(mappingVersion)); err != nil {
 		return nil, errors.Join(fmt.Errorf("bleveindex: mark version: %w", err), bi.Close())
 	}
-	return &Index{idx: bi, windows: newWindowCache(windowCacheSize)}, nil
+	size := windowCacheSize
+	if os.Getenv("JINNANG_BLEVE_CACHE") == "0" {
+		size = 0 // for measuring the uncached path end to end
+	}
+	return &Index{idx: bi, windows: newWindowCache(size)}, nil
 }
 
 func current(bi bleve.Index) bool {
