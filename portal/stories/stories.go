@@ -369,32 +369,54 @@ func (s *Service) Image(ctx context.Context, id string, n int, thumb bool) (io.R
 // Page is one page of the feed.
 type Page struct {
 	Stories []*Story
-	Total   int
+	// Social are the likes, comments and media of Stories, in order, for
+	// the viewer FeedFor was given.
+	Social []Social
+	Total  int
 }
 
-// Feed lists visible stories, newest first, optionally of one campaign tag.
-// It reads the records from the store (the truth): a story hidden since it
-// was indexed is left out.
+// Feed lists visible stories, newest first, optionally of one campaign tag
+// (FeedFor without a viewer).
 func (s *Service) Feed(ctx context.Context, tag string, offset, limit int) (Page, error) {
+	return s.FeedFor(ctx, tag, "", offset, limit)
+}
+
+// FeedFor lists visible stories, newest first, optionally of one campaign
+// tag, with their likes (and whether userID likes each), comments and media
+// states. It reads one object per story, its social digest, which holds a
+// copy of the record as last written: a story hidden since it was indexed
+// is left out.
+func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit int) (Page, error) {
 	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Tag: tag, Sort: index.SortNewest, Offset: offset, Limit: limit})
 	if err != nil {
 		return Page{}, fmt.Errorf("story feed: %w", err)
 	}
-	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits))}
+	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits)), Social: make([]Social, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		id, ok := strings.CutPrefix(h.Doc.ID, Kind+"_")
-		if !ok {
+		if !ok || !ValidID(id) {
 			continue
 		}
-		st, err := s.Get(ctx, id)
+		d, _, err := s.digest(ctx, id)
 		if record.Skip(err) {
 			continue
 		}
 		if err != nil {
 			return Page{}, err
 		}
+		st := d.Story
+		if st == nil || st.ID != id {
+			if st, err = s.Get(ctx, id); record.Skip(err) {
+				continue
+			} else if err != nil {
+				return Page{}, err
+			}
+		} else {
+			st.ETag = d.StoryETag
+		}
 		if st.Visible() {
 			p.Stories = append(p.Stories, st)
+			p.Social = append(p.Social, d.social(userID))
 		}
 	}
 	return p, nil
@@ -440,6 +462,7 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 	}
 	st.ETag = obj.ETag
 	s.tallyStory(ctx, st)
+	s.keepDigest(ctx, st.ID, s.digestRecord(ctx, st, opts.IfNoneMatch))
 	return nil
 }
 

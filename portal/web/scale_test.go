@@ -12,6 +12,8 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/people"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
@@ -158,6 +160,42 @@ func TestStoreOpsPerPageView(t *testing.T) {
 			ts.postStory(u, fmt.Sprintf("同事%02d的故事", i))
 		}
 	}
+	// The feed's first page: ten stories, each liked and commented on by
+	// several people (the old feed read a LIST of likes, a like marker, the
+	// comment digest and the record per card: 41 operations).
+	for i := range 12 {
+		fs := ts.postStory(employee, fmt.Sprintf("动态%02d #团建", i))
+		for j := range 3 {
+			u := fmt.Sprintf("dev:p%02d", j)
+			if _, err := sv.Like(ctx, fs.ID, u); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sv.AddComment(ctx, fs.ID, stories.Author{ID: u, Name: u}, "赞"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sv.Like(ctx, fs.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 20 departments in the complete people directory (the poll results'
+	// "not yet voted" counts read one roster per department: 26 operations).
+	dir := people.New(ts.store, nil)
+	if _, err := dir.Backfill(ctx, func(func(people.Profile, error) bool) {}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		if err := dir.Join(ctx, fmt.Sprintf("dev:p%02d", i), fmt.Sprintf("同事%02d", i), fmt.Sprintf("部门%02d", i%20)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 25 files: more than a page of the file library (a record read per card).
+	for i := range 25 {
+		if _, err := ts.files.Upload(ctx, files.UploadInput{Department: "财务部", Title: fmt.Sprintf("表格%02d", i), Name: fmt.Sprintf("f%02d.txt", i),
+			Body: strings.NewReader("说明"), By: financeEd.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pl := ts.opts.Polls.(*polls.Service)
 	poll, err := pl.Create(ctx, polls.Poll{Title: "团建去哪", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
 		Owner: admin.ID, OwnerDept: "人力资源部", Questions: []polls.Question{{Text: "去哪", Kind: polls.Single, Options: []string{"山", "海"}}}})
@@ -196,6 +234,11 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/leaderboard?from=20", true},
 		{"/polls", false},
 		{"/polls/" + poll.ID + "/results", false},
+		{"/stories", false},
+		{"/stories?page=2", false},
+		{"/stories/tag/团建", false},
+		{"/files", false},
+		{"/files?page=2", false},
 		{"/suggest", true},
 		{"/", true},
 		{"/me", true},
