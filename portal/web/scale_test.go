@@ -233,12 +233,12 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/leaderboard", true}, // viewed with its cache dropped (the once-a-minute cost)
 		{"/leaderboard?from=20", true},
 		{"/polls", false},
-		{"/polls/" + poll.ID + "/results", false},
-		{"/stories", false},
-		{"/stories?page=2", false},
-		{"/stories/tag/团建", false},
-		{"/files", false},
-		{"/files?page=2", false},
+		{"/polls/" + poll.ID + "/results", true}, // 20 departments (old code: 26)
+		{"/stories", true},                       // ten cards liked and commented on (old code: 41)
+		{"/stories?page=2", true},
+		{"/stories/tag/团建", true},
+		{"/files", true}, // a record per card (old page of 20: 21)
+		{"/files?page=2", true},
 		{"/suggest", true},
 		{"/", true},
 		{"/me", true},
@@ -256,6 +256,31 @@ func TestStoreOpsPerPageView(t *testing.T) {
 	rest := ts.send(tok, http.MethodGet, "/leaderboard?from=20", nil, nil).Body.String()
 	if n := strings.Count(rest, "<tr><td>"); n != 6 || strings.Contains(rest, "更多（") || !strings.Contains(rest, "回到前列") {
 		t.Errorf("leaderboard second page: %d rows (want 6), a 更多 link or no link back to the top", n)
+	}
+	// The feed shows the digests' counts and the viewer's own likes.
+	// (The campaign's twelve stories, all liked by admin; three comments each.)
+	feed := ts.send(tok, http.MethodGet, "/stories/tag/团建", nil, nil).Body.String()
+	if n := strings.Count(feed, `aria-pressed="true"`); n != storiesPerPage {
+		t.Errorf("the feed shows %d cards liked by the viewer, want %d", n, storiesPerPage)
+	}
+	if n := strings.Count(feed, `aria-pressed="false"`); n != 0 {
+		t.Errorf("the feed shows %d cards not liked by the viewer, want 0", n)
+	}
+	// The file library: 25 files in pages of filesPerPage, each once, with
+	// a plain 下一页 link.
+	seenFiles := map[string]bool{}
+	for path, n := "/files", 0; path != ""; n++ {
+		body := ts.send(tok, http.MethodGet, path, nil, nil).Body.String()
+		for _, m := range regexp.MustCompile(`表格\d\d`).FindAllString(body, -1) {
+			seenFiles[m] = true
+		}
+		path = nextLink(body)
+		if n > 3 {
+			t.Fatal("no end to the file pages")
+		}
+	}
+	if len(seenFiles) != 25 {
+		t.Errorf("the file pages show %d of 25 files", len(seenFiles))
 	}
 	for _, p := range pages {
 		ts.send(tok, http.MethodGet, p.path, nil, nil) // warm caches (sessions, rendered Markdown)
