@@ -276,11 +276,13 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 		Mine: st.Author == u.ID, Moderator: u.CanModerate(), Reasons: stories.Reasons,
 		Reported: c.QueryParam("reported") == "1", Errors: map[string]string{}}
 	v.Nav = "stories"
-	if err := s.storyVideo(ctx, v.Lang, &v.Card, v.Mine, nil); err != nil {
+	// Likes and the final media states from the story's digest (one read).
+	soc, err := s.stories.Social(ctx, st.ID, u.ID)
+	if err != nil {
 		return v, err
 	}
-	var err error
-	if v.Likes, v.Liked, err = s.stories.Likes(ctx, st.ID, u.ID); err != nil {
+	v.Likes, v.Liked = soc.Likes, soc.Liked
+	if err := s.storyVideo(ctx, v.Lang, &v.Card, v.Mine, soc.Media); err != nil {
 		return v, err
 	}
 	before := c.QueryParam("before")
