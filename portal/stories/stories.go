@@ -8,6 +8,7 @@
 //	stories/<id>/thumb/<n>.jpg                   its square thumbnail, create-once
 //	stories/<id>/likes/<hex sha256(user)[:32]>   one like per user, create-once
 //	stories/<id>/comments/<nanos>-<rand>.json    one comment, create-once
+//	stories/<id>/comments.json                   the social digest (derived; digest.go)
 //	stories/<id>/reports/<hex sha256(user)[:32]> one report per user, create-once
 //	modqueue/<id>.json                           the story waits for a moderator
 //	warnings/<hex sha256(user)[:32]>/<nanos>-<id>.json  a moderator's warning to the author
