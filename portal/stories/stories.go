@@ -32,6 +32,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -392,35 +393,63 @@ func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit
 	if err != nil {
 		return Page{}, fmt.Errorf("story feed: %w", err)
 	}
-	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits)), Social: make([]Social, 0, len(res.Hits))}
-	for _, h := range res.Hits {
+	// The digests are read a few at a time (a store round trip each).
+	type card struct {
+		st  *Story
+		soc Social
+		err error
+	}
+	cards := make([]card, len(res.Hits))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, feedReaders)
+	for i, h := range res.Hits {
 		id, ok := strings.CutPrefix(h.Doc.ID, Kind+"_")
 		if !ok || !ValidID(id) {
 			continue
 		}
-		d, _, err := s.digest(ctx, id)
-		if record.Skip(err) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cards[i].st, cards[i].soc, cards[i].err = s.feedCard(ctx, id, userID)
+		}()
+	}
+	wg.Wait()
+	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits)), Social: make([]Social, 0, len(res.Hits))}
+	for _, c := range cards {
+		if record.Skip(c.err) {
 			continue
 		}
-		if err != nil {
-			return Page{}, err
+		if c.err != nil {
+			return Page{}, c.err
 		}
-		st := d.Story
-		if st == nil || st.ID != id {
-			if st, err = s.Get(ctx, id); record.Skip(err) {
-				continue
-			} else if err != nil {
-				return Page{}, err
-			}
-		} else {
-			st.ETag = d.StoryETag
-		}
-		if st.Visible() {
-			p.Stories = append(p.Stories, st)
-			p.Social = append(p.Social, d.social(userID))
+		if c.st != nil && c.st.Visible() {
+			p.Stories = append(p.Stories, c.st)
+			p.Social = append(p.Social, c.soc)
 		}
 	}
 	return p, nil
+}
+
+// feedReaders is how many digests a feed page reads at once.
+const feedReaders = 4
+
+// feedCard reads one story of the feed from its digest.
+func (s *Service) feedCard(ctx context.Context, id, userID string) (*Story, Social, error) {
+	d, _, err := s.digest(ctx, id)
+	if err != nil {
+		return nil, Social{}, err
+	}
+	st := d.Story
+	if st == nil || st.ID != id {
+		if st, err = s.Get(ctx, id); err != nil {
+			return nil, Social{}, err
+		}
+	} else {
+		st.ETag = d.StoryETag
+	}
+	return st, d.social(userID), nil
 }
 
 // DailyPick returns one visible story chosen by the calendar day (the same
