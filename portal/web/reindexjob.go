@@ -26,8 +26,9 @@ type reindexJob struct {
 	finished time.Time
 	n        int
 	partial  bool
-	failed   string // the error of the last run; "" when it succeeded
-	busy     bool   // the last run found another process's reindex running
+	failed   string         // the error of the last run; "" when it succeeded
+	busy     bool           // the last run found another process's reindex running
+	wg       sync.WaitGroup // the background run, until its audit entry is written
 }
 
 // reindexStatus is what the audit page shows of the job.
@@ -63,7 +64,9 @@ func (s *server) startReindex(u *auth.User) bool {
 	}
 	j.running, j.started, j.finished = true, s.now(), time.Time{}
 	j.mu.Unlock()
+	j.wg.Add(1)
 	go func() {
+		defer j.wg.Done()
 		ctx := context.Background()
 		n, err := s.reindexAll(ctx)
 		partial := err != nil && n > 0 && !errors.Is(err, ErrReindexBusy)

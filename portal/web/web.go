@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -271,6 +272,7 @@ func New(opts Options) (*echo.Echo, error) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	s.routes(e)
+	background.Store(e, &s.reindexJob.wg)
 	return e, nil
 }
 
@@ -456,5 +458,18 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Duration("duration", time.Since(start)),
 		)
 		return nil
+	}
+}
+
+// background maps each handler New returned to its background work (the
+// admin's reindex), so WaitBackground can wait for it.
+var background sync.Map // *echo.Echo -> *sync.WaitGroup
+
+// WaitBackground waits until the background work of a handler made by New
+// (a reindex the admin started) has finished and written its audit entry;
+// a shutdown calls it after the HTTP server stops.
+func WaitBackground(e *echo.Echo) {
+	if wg, ok := background.Load(e); ok {
+		wg.(*sync.WaitGroup).Wait()
 	}
 }

@@ -123,6 +123,7 @@ func newTestServer(t *testing.T, mod func(*Options)) *testServer {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { WaitBackground(e) }) // before the temp dir goes
 	ts := &testServer{Echo: e, t: t, opts: opts, defaultU: employee, store: st}
 	if f, ok := opts.Files.(*files.Service); ok {
 		ts.files = f
