@@ -351,6 +351,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *a
 		Knowledge:        web.KnowledgeOptions{StaleMonths: cfg.StaleMonths},
 		Search:           a.search,
 		BaseURL:          cfg.BaseURL,
+		CardFont:         cfg.CardFont,
 		Reindex:          a.reindexLeased,
 		PresignDownloads: cfg.PresignDownloads,
 		Ready:            map[string]web.Checker{"store": a.store, "index": a.index},

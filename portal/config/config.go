@@ -61,6 +61,7 @@ type Config struct {
 	BaseURL   string // public URL of the portal, e.g. https://jinnang.example.com
 	SecretKey string // HMAC key for sign-in state (≥32 bytes); random per start when empty with dev
 	RolesFile string // YAML mapping of users and groups to roles and departments
+	CardFont  string // font with Chinese glyphs for share cards; "" searches the system
 
 	// ReportsToHide is how many distinct reports hide a story until a moderator looks.
 	ReportsToHide int
@@ -168,6 +169,7 @@ func load(args []string, env *envReader, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.BaseURL, "base-url", env.str("BASE_URL", ""), "public URL of the portal, e.g. https://jinnang.example.com (required for wecom and oidc)")
 	fs.StringVar(&c.SecretKey, "secret-key", env.secret("SECRET_KEY"), "at least 32 bytes shared by all portal processes, signs sign-in state (or JINNANG_SECRET_KEY_FILE)")
 	fs.StringVar(&c.RolesFile, "roles-file", env.str("ROLES_FILE", ""), "YAML file mapping users and IdP groups to roles and departments")
+	fs.StringVar(&c.CardFont, "card-font", env.str("CARD_FONT", ""), "TTF/OTF/TTC font with Chinese glyphs for share-card titles; empty searches the system font paths (fonts-wqy-microhei)")
 	fs.IntVar(&c.ReportsToHide, "reports-to-hide", env.int("REPORTS_TO_HIDE", 3), "distinct reports that hide a story until a moderator decides")
 	fs.IntVar(&c.VideoMaxSeconds, "video-max-seconds", env.int("VIDEO_MAX_SECONDS", 60), "longest video or voice note accepted, in seconds")
 	fs.IntVar(&c.VideoMaxMB, "video-max-mb", env.int("VIDEO_MAX_MB", 50), "largest video upload accepted, in MB")

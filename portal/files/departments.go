@@ -28,6 +28,9 @@ type Department struct {
 	Name  string `json:"name"`  // e.g. 财务部 (also the index department value)
 	Intro string `json:"intro"` // one paragraph, plain text
 	HasQR bool   `json:"has_qr"`
+	// Display is the name shown after a rename ("" shows Name); Name stays
+	// the id packs, files, roles and announcements refer to.
+	Display string `json:"display,omitempty"`
 }
 
 const (
@@ -170,7 +173,7 @@ func cleanDept(d Department) (Department, error) {
 	if utf8.RuneCountInString(intro) > maxIntroRunes {
 		return Department{}, fmt.Errorf("files: department %q: intro is longer than %d characters", n, maxIntroRunes)
 	}
-	return Department{Name: n, Intro: intro, HasQR: d.HasQR}, nil
+	return Department{Name: n, Intro: intro, HasQR: d.HasQR, Display: d.Display}, nil
 }
 
 // SaveDepartment creates or replaces a department's record (its name and

@@ -27,6 +27,7 @@ func (s *server) adminDeptRoutes(get, write func(string, echo.HandlerFunc, ...ec
 	write("/admin/departments", s.createDepartment, requireAdmin)
 	get("/admin/departments/:name/edit", s.editDepartmentForm, requireAdmin)
 	write("/admin/departments/:name/edit", s.saveDepartment, requireAdmin)
+	s.adminDeptMergeRoutes(write)
 }
 
 // adminDeptRow is one department in the administration list.
@@ -167,6 +168,10 @@ type adminDeptView struct {
 	Errors    map[string]string
 	MaxIntro  int
 	DeleteURL string // POST target of the delete form (admindeptdelete.go)
+	// The merge and rename forms (admindeptmerge.go).
+	MergeURL, RenameURL string
+	MergeInto           []string
+	Display             string
 }
 
 // loadDeptForEdit reads the department named in the path with its ETag.
@@ -184,6 +189,9 @@ func (s *server) loadDeptForEdit(c echo.Context) (adminDeptView, error) {
 	v.Nav = "admin"
 	if _, ok := s.files.(deptDeleter); ok {
 		v.DeleteURL = "/admin/departments/" + url.PathEscape(d.Name) + "/delete"
+	}
+	if err := s.addMergeForms(c, &v); err != nil {
+		return v, err
 	}
 	return v, nil
 }

@@ -23,6 +23,7 @@ const deptFilesPerPage = 10
 // deptEntry is one department on the index page.
 type deptEntry struct {
 	Name  string
+	Shown string // the display name after a rename, else Name
 	Intro string
 	Packs int
 	QR    bool
@@ -57,7 +58,7 @@ func (s *server) departments(c echo.Context) error {
 				e = &deptEntry{Name: d.Name}
 				byName[d.Name] = e
 			}
-			e.Intro, e.QR = d.Intro, d.HasQR
+			e.Intro, e.QR, e.Shown = d.Intro, d.HasQR, d.Display
 		}
 	}
 	l := langOf(c)
@@ -74,7 +75,8 @@ func (s *server) departments(c echo.Context) error {
 // WeChat group QR, its packs (listView) and its files.
 type departmentView struct {
 	listView
-	Files      bool // the files domain is on
+	Files      bool   // the files domain is on
+	Shown      string // the display name after a rename ("" shows Department)
 	Intro      string
 	HasQR      bool
 	QRImage    string // URL of the group QR image
@@ -136,7 +138,10 @@ func (s *server) departmentSpace(c echo.Context) (departmentView, error) {
 		switch {
 		case err == nil:
 			exists = true
-			v.Intro, v.HasQR = d.Intro, d.HasQR
+			v.Intro, v.HasQR, v.Shown = d.Intro, d.HasQR, d.Display
+			if d.Display != "" {
+				v.Title = mustT(l, "department.title", d.Display)
+			}
 		case errors.Is(err, record.ErrCorrupt):
 			exists = true // reported; the page shows the packs and files without the intro
 		case !isNotFound(err):

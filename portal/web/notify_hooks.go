@@ -2,7 +2,6 @@ package web
 
 import (
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -81,9 +80,7 @@ func (s *server) notifyReport(c echo.Context, st *stories.Story, reason string) 
 		return
 	}
 	u := userOf(c)
-	to := append(s.auth.Roles.Moderators(), s.auth.Roles.Admins()...)
-	slices.Sort(to)
-	to = slices.Compact(to)
+	to := s.moderatorIDs(c)
 	n := notify.Note{Kind: notify.KindModQueue, ActorID: u.ID, Ref: st.ID, Title: storyTitle(st),
 		Body: mustT(LangZh, "reason."+reason), URL: "/moderation"}
 	if err := s.notify.EmitAll(c.Request().Context(), to, n); err != nil {

@@ -167,7 +167,7 @@ func (s *server) newReportFormView(c echo.Context) (reportFormView, error) {
 			v.Departments = append(v.Departments, d.Name)
 		}
 	}
-	for _, d := range append([]string{userOf(c).Department}, s.auth.Roles.Departments()...) {
+	for _, d := range append([]string{userOf(c).Department}, s.editorDepartments(c)...) {
 		if d != "" && !slices.Contains(v.Departments, d) {
 			v.Departments = append(v.Departments, d)
 		}
@@ -284,7 +284,7 @@ func (s *server) createReport(c echo.Context) error {
 		s.dropVideo(c, job)
 		return csrfErr
 	}
-	if !slices.Contains(v.Departments, v.Department) && len(s.auth.Roles.EditorsOf(v.Department)) == 0 {
+	if !slices.Contains(v.Departments, v.Department) && len(s.deptEditorIDs(c, v.Department)) == 0 {
 		v.Errors["department"] = mustT(l, "reports.department.pick")
 	}
 	if len(v.Errors) == 0 {
@@ -421,7 +421,7 @@ func (s *server) notifyReportManagers(c echo.Context, r *reports.Report) {
 	if s.notify == nil {
 		return
 	}
-	to := s.auth.Roles.EditorsOf(r.Department)
+	to := s.deptEditorIDs(c, r.Department)
 	if len(to) == 0 {
 		return
 	}

@@ -50,6 +50,6 @@ func (s *server) packShare(p *packs.Pack) *shareMeta {
 	if s.baseURL != "" {
 		m.URL = s.baseURL + "/packs/" + url.PathEscape(p.Slug)
 	}
-	m.Image = s.packCardURL(p.Slug)
+	m.Image = s.publicCardURL(p)
 	return m
 }

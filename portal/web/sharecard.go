@@ -25,10 +25,11 @@ import (
 )
 
 // Share cards (og:image): a 1200×630 PNG drawn on the server per pack. The
-// only fonts at hand are the Go fonts (golang.org/x/image/font/gofont),
-// which have no Chinese glyphs and the repository embeds no CJK font; so a
-// title the font can draw in full (Latin) is drawn, and any other gets a
-// clean brand card with the pack's slug instead of tofu boxes.
+// Go fonts (golang.org/x/image/font/gofont) draw the brand and Latin
+// titles; a Chinese title is drawn with a CJK font of the system
+// (sharecard_font.go: JINNANG_CARD_FONT, else the common font paths). A
+// title no font can draw in full gets a clean brand card with the pack's
+// slug instead of tofu boxes.
 
 const (
 	cardW, cardH = 1200, 630
@@ -106,8 +107,9 @@ func wrapText(face font.Face, s string, w fixed.Int26_6, max int) []string {
 }
 
 // renderCard draws the share card: brand on a jade ground, then the title
-// when the font can draw it, else the subtitle (an ASCII slug).
-func renderCard(title, subtitle string) ([]byte, error) {
+// when the Go font or cjk (nil: none) can draw it, else the subtitle (an
+// ASCII slug).
+func renderCard(cjk font.Face, title, subtitle string) ([]byte, error) {
 	if err := cardFonts(); err != nil {
 		return nil, fmt.Errorf("card fonts: %w", err)
 	}
@@ -122,9 +124,14 @@ func renderCard(title, subtitle string) ([]byte, error) {
 	d.Face, d.Dot = cardBrand, fixed.P(80, 120)
 	d.DrawString("Jinnang")
 	y := 250
-	if t := strings.TrimSpace(title); t != "" && drawable(cardTitle, t) {
-		d.Face = cardTitle
-		for _, l := range wrapText(cardTitle, t, fixed.I(cardW-160), 4) {
+	t := strings.TrimSpace(title)
+	face := cardTitle
+	if !drawable(face, t) && cjk != nil {
+		face = cjk
+	}
+	if t != "" && drawable(face, t) {
+		d.Face = face
+		for _, l := range wrapTitle(face, t, fixed.I(cardW-160), 4) {
 			d.Dot = fixed.P(80, y)
 			d.DrawString(l)
 			y += 80
@@ -154,7 +161,7 @@ func (s *server) packCard(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("pack %q: %w", slug, err)
 	}
-	b, err := renderCard(p.Meta.Title, p.Slug)
+	b, err := s.packCardPNG(p)
 	if err != nil {
 		return err
 	}

@@ -14,13 +14,13 @@ import (
 	"github.com/jinnang/jinnang/portal/packs"
 )
 
-// TestPackCardImage: a pack page names its generated card as og:image, the
+// TestPackCardImage: a pack page names its signed card as og:image, the
 // card is a 1200×630 PNG, a Latin title is drawn on it, and a Chinese title
-// (no CJK font available) falls back to a brand card, not tofu.
+// (no CJK font configured) falls back to a brand card, not tofu.
 func TestPackCardImage(t *testing.T) {
-	ts := newTestServer(t, nil)
+	ts := newTestServer(t, func(o *Options) { o.CardFont = "/nonexistent/font.ttc" })
 	body := do(ts, http.MethodGet, "/packs/expense-claims", nil).Body.String()
-	if !strings.Contains(body, `<meta property="og:image" content="/packs/expense-claims/card.png">`) {
+	if !strings.Contains(body, `<meta property="og:image" content="/share/packs/expense-claims/card.png?sig=`) {
 		t.Errorf("pack page lacks og:image:\n%s", head(body))
 	}
 	ts.packs.packs = append(ts.packs.packs,

@@ -59,6 +59,9 @@ type Options struct {
 	// uploads, downloads and department spaces off (departments then show
 	// packs only).
 	Files Files
+	// CardFont is a TrueType/OpenType font (or .ttc collection) with Chinese
+	// glyphs for share-card titles; "" searches the common system paths.
+	CardFont string
 	// BaseURL is the portal's absolute address (e.g. https://jinnang.example.com)
 	// for QR codes and the "open in browser" link; "" derives it from the request.
 	BaseURL string
@@ -156,6 +159,7 @@ type server struct {
 	points  Points  // nil when the leaderboard is off
 	media   Media   // nil when video and voice are off
 	reports Reports // nil when 一线上报 is off
+	cards   *shareCards
 
 	trusted    []netip.Prefix // proxies whose X-Forwarded-For is believed
 	decodes    *images.Budget // bounds concurrent photo decodes
@@ -250,6 +254,7 @@ func New(opts Options) (*echo.Echo, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.cards = newShareCards(s, opts.CardFont)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -330,6 +335,7 @@ func (s *server) routes(e *echo.Echo) {
 	if s.files != nil {
 		match(getHead, signedDownloadPath, s.signedDownload) // signed link, no session (WeChat → browser)
 	}
+	match(getHead, publicCardPath, s.publicPackCard) // signed og:image, no session (chat crawlers)
 	// Anonymous routes (suggestions) go here: they must not read the session,
 	// so they get no requireUser/requireCSRF; guardWrites still refuses
 	// cross-site posts and limits by address.
@@ -403,7 +409,7 @@ var uploadRoutes = map[string]bool{"/files": true, "/files/:id/versions": true, 
 	"/stories": true, "/stories/:id/comments": true, "/s/:box": true, "/editor": true, "/editor/preview": true, "/editor/autosave": true, "/editor/image": true}
 
 // rawRoutes serve stored bytes (with Range) or images: never gzipped.
-var rawRoutes = map[string]bool{signedDownloadPath: true, "/packs/:slug/card.png": true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
+var rawRoutes = map[string]bool{signedDownloadPath: true, "/packs/:slug/card.png": true, publicCardPath: true, "/files/:id/download": true, "/files/:id/preview": true, "/departments/:name/qr": true, "/qr.png": true,
 	"/stories/:id/photo/:n": true, "/stories/:id/thumb/:n": true, "/stories/:id/comments/:cid/voice.m4a": true,
 	"/suggest/items/:ref/img/:n": true, "/suggest/items/:ref/thumb/:n": true,
 	"/packs/:slug/images/:name": true, "/drafts/:id/images/:name": true}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,9 +64,13 @@ const (
 
 	analyzerTerms = "jinnang_terms" // whitespace: the terms are made by lang
 
+	// restricted is the readers term of a doc with Readers (beside them),
+	// so that hiddenQuery finds the few docs that are not for everyone.
+	restricted = "\x00restricted"
+
 	// mappingVersion names the analysis; an index made by another version
 	// is rebuilt (the portal reindexes an empty index at start-up).
-	mappingVersion = "jinnang-2"
+	mappingVersion = "jinnang-3"
 	versionKey     = "jinnang_mapping"
 
 	// snippetRunes is the width of a snippet; storedBodyRunes bounds the
@@ -114,6 +119,9 @@ type Index struct {
 	// wait their turn (or their context's end).
 	slotsOnce sync.Once
 	slots     chan struct{}
+	// windows caches the best matches and facets of recent text queries
+	// (see windowCache); every write invalidates it.
+	windows *windowCache
 }
 
 // searchSlots is how many searches run at once: two per CPU keeps the
@@ -200,7 +208,11 @@ func openIndex(path string) (*Index, error) {
 	if err := bi.SetInternal([]byte(versionKey), []byte(mappingVersion)); err != nil {
 		return nil, errors.Join(fmt.Errorf("bleveindex: mark version: %w", err), bi.Close())
 	}
-	return &Index{idx: bi}, nil
+	size := windowCacheSize
+	if os.Getenv("JINNANG_BLEVE_CACHE") == "0" {
+		size = 0 // for measuring the uncached path end to end
+	}
+	return &Index{idx: bi, windows: newWindowCache(size)}, nil
 }
 
 func current(bi bleve.Index) bool {
@@ -312,9 +324,9 @@ func document(d index.Doc) (map[string]interface{}, error) {
 	if len(d.Tags) > 0 {
 		doc[fTags] = d.Tags
 	}
-	readers := d.Readers
-	if len(readers) == 0 {
-		readers = []string{index.Everyone}
+	readers := []string{index.Everyone}
+	if len(d.Readers) > 0 && !slices.Contains(d.Readers, index.Everyone) {
+		readers = append([]string{restricted}, d.Readers...)
 	}
 	doc[fReaders] = readers
 	if !d.Date.IsZero() {
@@ -346,6 +358,7 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 			return fmt.Errorf("bleveindex: upsert %s: %w", d.ID, err)
 		}
 	}
+	defer x.windows.invalidate() // also after a failed batch: part of it may be in
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("bleveindex: upsert batch of %d: %w", len(docs), err)
 	}
@@ -410,6 +423,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 		}
 		b.Delete(id)
 	}
+	defer x.windows.invalidate()
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("bleveindex: delete %d docs: %w", len(ids), err)
 	}
@@ -432,7 +446,9 @@ func (x *Index) Reset(ctx context.Context) error {
 		for _, h := range res.Hits {
 			b.Delete(h.ID)
 		}
-		if err := x.idx.Batch(b); err != nil {
+		err = x.idx.Batch(b)
+		x.windows.invalidate()
+		if err != nil {
 			return fmt.Errorf("bleveindex: reset: delete %d docs: %w", len(res.Hits), err)
 		}
 	}
@@ -442,6 +458,7 @@ func (x *Index) Reset(ctx context.Context) error {
 // (synonyms are expanded at query time, so the index needs no rebuild).
 func (x *Index) SetSynonyms(_ context.Context, groups [][]string) error {
 	x.syn.Store(lang.NewSynonyms(groups))
+	x.windows.invalidate()
 	return nil
 }
 
@@ -501,6 +518,9 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 	if f := filterQuery(q); f != nil {
 		bq.AddFilter(f)
 	}
+	if hidden := hiddenQuery(q); len(hidden) > 0 {
+		bq.AddMustNot(hidden...)
+	}
 	sortBy := []string{"-_score"} // score only: ties need no per-document values
 	if q.EffectiveSort() == index.SortNewest {
 		sortBy = []string{"-" + fDate, "_id"}
@@ -510,7 +530,7 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 		fields = append(fields, fText)
 	}
 	if text != "" && q.Facets {
-		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words)
+		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words, windowKey(q, text, headOnly))
 	}
 	return x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
 }
@@ -545,37 +565,27 @@ func (x *Index) searchPage(ctx context.Context, q query.Query, sortBy, fields []
 // searchSampled answers a text query with facets in three steps, so that
 // no step reads per-document values of every match: the best matches by
 // score alone (ids only); facets over the first FacetWindow of them; the
-// stored fields of the page's hits.
-func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, words []lang.Word) (index.Result, error) {
-	req := bleve.NewSearchRequestOptions(q, max(index.FacetWindow, offset+limit), 0, false)
-	req.SortBy(sortBy)
-	best, err := x.idx.SearchInContext(ctx, req)
+// stored fields of the page's hits. The first two steps' window is cached
+// under key until the index changes (paging, a question asked again, the
+// same prefix typed again).
+func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields []string, offset, limit int, words []lang.Word, key string) (index.Result, error) {
+	w, err := x.window(ctx, q, sortBy, offset+limit, key)
 	if err != nil {
 		return index.Result{}, err
 	}
-	out := index.Result{Total: int(best.Total), Hits: []index.Hit{}, FacetSample: best.Total > uint64(index.FacetWindow)}
-	window := make([]string, 0, min(len(best.Hits), index.FacetWindow))
-	for _, h := range best.Hits[:min(len(best.Hits), index.FacetWindow)] {
-		window = append(window, h.ID)
+	// The facets are the cache's: each result gets its own copy.
+	facets := make(map[string][]index.FacetCount, len(w.facets))
+	for k, v := range w.facets {
+		facets[k] = slices.Clone(v)
 	}
-	out.Facets = facetMap(nil)
-	if len(window) > 0 {
-		freq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(window), 0, 0, false)
-		freq.Score = "none"
-		addFacets(freq)
-		fres, err := x.idx.SearchInContext(ctx, freq)
-		if err != nil {
-			return index.Result{}, err
-		}
-		out.Facets = facetMap(fres.Facets)
-	}
-	if offset >= len(best.Hits) {
+	out := index.Result{Total: w.total, Hits: []index.Hit{}, Facets: facets, FacetSample: w.sample}
+	if offset >= len(w.best) {
 		return out, nil
 	}
-	page := best.Hits[offset:min(len(best.Hits), offset+limit)]
+	page := w.best[offset:min(len(w.best), offset+limit)]
 	ids := make([]string, len(page))
 	for i, h := range page {
-		ids[i] = h.ID
+		ids[i] = h.id
 	}
 	preq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
 	preq.Score = "none"
@@ -589,17 +599,54 @@ func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields
 		stored[h.ID] = h.Fields
 	}
 	for _, h := range page {
-		f, ok := stored[h.ID]
+		f, ok := stored[h.id]
 		if !ok {
 			continue // deleted between the steps
 		}
-		hit, err := toHit(h.ID, h.Score, f, words)
+		hit, err := toHit(h.id, h.score, f, words)
 		if err != nil {
 			return index.Result{}, err
 		}
 		out.Hits = append(out.Hits, hit)
 	}
 	return out, nil
+}
+
+// window is the best max(FacetWindow, n) matches of q and the facets of
+// the first FacetWindow of them, from the cache when the index has not
+// changed since they were read.
+func (x *Index) window(ctx context.Context, q query.Query, sortBy []string, n int, key string) (window, error) {
+	gen := x.windows.generation()
+	if w, ok := x.windows.get(key, gen, n); ok {
+		return w, nil
+	}
+	req := bleve.NewSearchRequestOptions(q, max(index.FacetWindow, n), 0, false)
+	req.SortBy(sortBy)
+	best, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return window{}, err
+	}
+	w := window{total: int(best.Total), sample: best.Total > uint64(index.FacetWindow), best: make([]scored, len(best.Hits))}
+	for i, h := range best.Hits {
+		w.best[i] = scored{h.ID, h.Score}
+	}
+	ids := make([]string, 0, min(len(best.Hits), index.FacetWindow))
+	for _, h := range best.Hits[:min(len(best.Hits), index.FacetWindow)] {
+		ids = append(ids, h.ID)
+	}
+	w.facets = facetMap(nil)
+	if len(ids) > 0 {
+		freq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), 0, 0, false)
+		freq.Score = "none"
+		addFacets(freq)
+		fres, err := x.idx.SearchInContext(ctx, freq)
+		if err != nil {
+			return window{}, err
+		}
+		w.facets = facetMap(fres.Facets)
+	}
+	x.windows.put(key, gen, w)
+	return w, nil
 }
 
 func addFacets(req *bleve.SearchRequest) {
@@ -808,6 +855,8 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
+// filterQuery is the conjunction of the kind, department and tag filters
+// (nil for none).
 func filterQuery(q index.Query) query.Query {
 	var fs []query.Query
 	add := func(field, value string) {
@@ -819,24 +868,34 @@ func filterQuery(q index.Query) query.Query {
 	add(fKind, q.Kind)
 	add(fDepartment, q.Department)
 	add(fTags, q.Tag)
-	if len(q.Readers) > 0 {
-		rs := []query.Query{term(fReaders, index.Everyone, 1)}
-		for _, r := range q.Readers {
-			rs = append(rs, term(fReaders, r, 1))
-		}
-		fs = append(fs, query.NewDisjunctionQuery(rs))
-	}
-	if !q.Now.IsZero() {
-		day := float64(index.Day(q.Now))
-		inclusive := true
-		nq := query.NewNumericRangeInclusiveQuery(&day, nil, &inclusive, nil)
-		nq.SetField(fExpires)
-		fs = append(fs, nq)
-	}
 	if len(fs) == 0 {
 		return nil
 	}
 	return query.NewConjunctionQuery(fs)
+}
+
+// hiddenQuery matches what q.Readers and q.Now leave out: the docs with
+// Readers none of which is the asker's, and those expired before Now's
+// date. Both are a few announcements of a large archive, so leaving them
+// out (must not) costs a step over a short list per match, where selecting
+// what is visible walked the long lists of everything.
+func hiddenQuery(q index.Query) []query.Query {
+	var hidden []query.Query
+	if len(q.Readers) > 0 {
+		mine := make([]query.Query, len(q.Readers))
+		for i, r := range q.Readers {
+			mine[i] = term(fReaders, r, 1)
+		}
+		hidden = append(hidden, query.NewBooleanQuery([]query.Query{term(fReaders, restricted, 1)}, nil, mine))
+	}
+	if !q.Now.IsZero() {
+		day := float64(index.Day(q.Now))
+		exclusive := false
+		nq := query.NewNumericRangeInclusiveQuery(nil, &day, nil, &exclusive)
+		nq.SetField(fExpires)
+		hidden = append(hidden, nq)
+	}
+	return hidden
 }
 
 func facetCounts(fr *search.FacetResult) []index.FacetCount {

@@ -20,13 +20,27 @@ type match struct{ start, end int }
 // word's, or within its typo tolerance. Stop words are not marked. Offsets
 // are into text itself (folding keeps byte lengths).
 func matches(text string, words []Word) (ms []match, found []bool) {
+	return matchesNear(text, words, -1)
+}
+
+// matchesNear is matches for a snippet of width runes: found is the same,
+// but of the CJK occurrences only those a snippet around the first match
+// can show are listed (width < 0: all of them). Reading a long body for a
+// snippet then costs one substring search per word, not one per
+// occurrence.
+func matchesNear(text string, words []Word, width int) (ms []match, found []bool) {
 	lower := foldSameWidth(text)
 	found = make([]bool, len(words))
 	type latin struct {
 		i     int
 		forms []string
 	}
+	type cjk struct {
+		form string
+		at   int // the next occurrence to list
+	}
 	var latins []latin
+	var cjks []cjk
 	for i, w := range words {
 		if w.Stop {
 			continue
@@ -34,14 +48,9 @@ func matches(text string, words []Word) (ms []match, found []bool) {
 		var forms []string
 		for _, f := range append([]string{w.Text}, w.Alts...) {
 			if strings.IndexFunc(f, IsCJK) >= 0 {
-				for from := 0; ; {
-					j := strings.Index(lower[from:], f)
-					if j < 0 {
-						break
-					}
-					ms = append(ms, match{from + j, from + j + len(f)})
+				if j := strings.Index(lower, f); j >= 0 {
+					cjks = append(cjks, cjk{f, j})
 					found[i] = true
-					from += j + len(f)
 				}
 				continue
 			}
@@ -65,7 +74,47 @@ func matches(text string, words []Word) (ms []match, found []bool) {
 			}
 		})
 	}
-	return ms, found
+	// list adds the CJK occurrences that start at or before limit.
+	list := func(limit int) {
+		for k := range cjks {
+			c := &cjks[k]
+			for c.at >= 0 && c.at <= limit {
+				ms = append(ms, match{c.at, c.at + len(c.form)})
+				from := c.at + len(c.form)
+				if j := strings.Index(lower[from:], c.form); j >= 0 {
+					c.at = from + j
+				} else {
+					c.at = -1
+				}
+			}
+		}
+	}
+	if width < 0 || len(cjks) == 0 {
+		list(len(lower))
+		return ms, found
+	}
+	// A snippet starts at the first match and ends within width runes
+	// (4 bytes at most each) of its end, then runs on to the end of a
+	// marked word: list what starts there, and what touches that.
+	first, longest := len(lower), 0
+	for _, m := range ms {
+		first = min(first, m.start)
+	}
+	for _, c := range cjks {
+		first, longest = min(first, c.at), max(longest, len(c.form))
+	}
+	limit := first + longest + 4*width
+	for {
+		list(limit)
+		end := limit
+		for _, m := range ms {
+			end = max(end, m.end)
+		}
+		if end == limit {
+			return ms, found
+		}
+		limit = end
+	}
 }
 
 // latinMatch reports whether the text word t matches the query word q:
@@ -136,7 +185,7 @@ func Describe(words []Word, width int, body, summary string, others ...string) (
 	if !utf8.ValidString(body) {
 		body = strings.ToValidUTF8(body, "\uFFFD")
 	}
-	ms, found := matches(body, words)
+	ms, found := matchesNear(body, words, width)
 	hit := slices.Clone(found)
 	for _, t := range append(others, summary) {
 		_, f := matches(t, words)
