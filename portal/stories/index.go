@@ -156,17 +156,23 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 	if err != nil {
 		return 0, err
 	}
-	return index.Rebuild(ctx, s.index, Kind, ids, docID, func(ctx context.Context, id string) (index.Doc, bool, error) {
+	var head headCollector // the feed head, from the truth too
+	n, err := index.Rebuild(ctx, s.index, Kind, ids, docID, func(ctx context.Context, id string) (index.Doc, bool, error) {
 		st, err := s.Get(ctx, id)
 		if err != nil {
 			return index.Doc{}, false, err
 		}
+		head.add(st)
 		// The social digest is derived too: rebuilt from the truth.
 		if err := s.rebuildDigest(ctx, id, store.PutOptions{}); err != nil {
 			s.log.Warn("story digest not rebuilt", "story", id, "err", err)
 		}
 		return toDoc(st), st.Visible(), nil
 	}, progress)
+	if err != nil {
+		return n, err
+	}
+	return n, head.save(ctx, s)
 }
 
 // PointsSource lists the stories that count for points: those visible in

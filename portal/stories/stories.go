@@ -310,7 +310,7 @@ func (s *Service) Create(ctx context.Context, in NewStory) (*Story, error) {
 		}
 		st.Images = append(st.Images, Image{N: n, Width: img.Width, Height: img.Height})
 	}
-	if err := s.putRecord(ctx, st, store.PutOptions{IfNoneMatch: true}); err != nil {
+	if err := s.putRecord(ctx, st, store.PutOptions{IfNoneMatch: true}, false); err != nil {
 		s.discard(ctx, written)
 		return nil, err
 	}
@@ -385,13 +385,14 @@ func (s *Service) Feed(ctx context.Context, tag string, offset, limit int) (Page
 
 // FeedFor lists visible stories, newest first, optionally of one campaign
 // tag, with their likes (and whether userID likes each), comments and media
-// states. It reads one object per story, its social digest, which holds a
-// copy of the record as last written: a story hidden since it was indexed
-// is left out.
+// states. The untagged feed's first pages take their IDs from the feed
+// head (feedhead.go, one read), the others from the index; then it reads
+// one object per story, its social digest, which holds a copy of the
+// record as last written: a story hidden since it was listed is left out.
 func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit int) (Page, error) {
-	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Tag: tag, Sort: index.SortNewest, Offset: offset, Limit: limit})
+	ids, total, err := s.feedIDs(ctx, tag, offset, limit)
 	if err != nil {
-		return Page{}, fmt.Errorf("story feed: %w", err)
+		return Page{}, err
 	}
 	// The digests are read a few at a time (a store round trip each).
 	type card struct {
@@ -399,12 +400,11 @@ func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit
 		soc Social
 		err error
 	}
-	cards := make([]card, len(res.Hits))
+	cards := make([]card, len(ids))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, feedReaders)
-	for i, h := range res.Hits {
-		id, ok := strings.CutPrefix(h.Doc.ID, Kind+"_")
-		if !ok || !ValidID(id) {
+	for i, id := range ids {
+		if !ValidID(id) {
 			continue
 		}
 		wg.Add(1)
@@ -416,7 +416,7 @@ func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit
 		}()
 	}
 	wg.Wait()
-	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits)), Social: make([]Social, 0, len(res.Hits))}
+	p := Page{Total: total, Stories: make([]*Story, 0, len(ids)), Social: make([]Social, 0, len(ids))}
 	for _, c := range cards {
 		if record.Skip(c.err) {
 			continue
@@ -430,6 +430,35 @@ func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit
 		}
 	}
 	return p, nil
+}
+
+// feedIDs lists the story IDs of one feed page and how many stories the
+// feed has: from the feed head when it covers the page, else the index.
+func (s *Service) feedIDs(ctx context.Context, tag string, offset, limit int) ([]string, int, error) {
+	if tag == "" && offset >= 0 && limit > 0 {
+		h, err := s.readFeedHead(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		if h.covers(offset, limit) {
+			ids := []string{}
+			for _, e := range h.Stories[min(offset, len(h.Stories)):min(offset+limit, len(h.Stories))] {
+				ids = append(ids, e.ID)
+			}
+			return ids, h.Total, nil
+		}
+	}
+	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Tag: tag, Sort: index.SortNewest, Offset: offset, Limit: limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("story feed: %w", err)
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if id, ok := strings.CutPrefix(h.Doc.ID, Kind+"_"); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, res.Total, nil
 }
 
 // feedReaders is how many digests a feed page reads at once.
@@ -475,7 +504,8 @@ func (s *Service) DailyPick(ctx context.Context, day time.Time) (*Story, error) 
 }
 
 // putRecord writes st's record with opts and sets st.ETag.
-func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOptions) error {
+// was says the story was visible before this write (false for a new one).
+func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOptions, was bool) error {
 	if opts.IfNoneMatch { // a new story: its ID marker first (index.go)
 		if err := s.markID(ctx, st.ID); err != nil {
 			return err
@@ -493,6 +523,7 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 	st.ETag = obj.ETag
 	s.tallyStory(ctx, st)
 	s.keepDigest(ctx, st.ID, s.digestRecord(ctx, st, opts.IfNoneMatch))
+	s.keepFeedHead(ctx, st, was)
 	return nil
 }
 
@@ -504,11 +535,12 @@ func (s *Service) update(ctx context.Context, id string, change func(*Story) (bo
 		if err != nil {
 			return nil, err
 		}
+		was := st.Visible()
 		ok, err := change(st)
 		if err != nil || !ok {
 			return st, err
 		}
-		err = s.putRecord(ctx, st, store.PutOptions{IfMatch: st.ETag})
+		err = s.putRecord(ctx, st, store.PutOptions{IfMatch: st.ETag}, was)
 		if errors.Is(err, store.ErrPrecondition) {
 			continue
 		}
