@@ -52,5 +52,5 @@ func (s *server) home(c echo.Context) error {
 	if v.Paths, err = s.homePathList(c); err != nil {
 		return err
 	}
-	return s.render(c, 200, pageHome, tmplContent, v)
+	return s.renderCached(c, 200, pageHome, tmplContent, v)
 }

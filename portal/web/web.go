@@ -123,6 +123,7 @@ type Options struct {
 
 // server holds the handlers' dependencies.
 type server struct {
+	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
@@ -188,6 +189,7 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	s := &server{
+		pages:        newPageCache(),
 		metrics:      cmp.Or(opts.Metrics.Registry, metrics.New()),
 		metricsToken: opts.Metrics.Token,
 		packs:        opts.Packs,
@@ -304,7 +306,7 @@ func (s *server) routes(e *echo.Echo) {
 			Level:     gzipLevel,
 			MinLength: gzipMinLength,
 			Skipper: func(c echo.Context) bool {
-				return precompressed(c.Request().URL.Path) || rawRoutes[c.Path()]
+				return precompressed(c.Request().URL.Path) || rawRoutes[c.Path()] || selfGzipRoutes[c.Path()]
 			},
 		}),
 		langMiddleware,
