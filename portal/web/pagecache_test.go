@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -74,5 +75,25 @@ func TestHotPagesCached(t *testing.T) {
 	body := gunzipBody(t, ts.send(ts.token, http.MethodGet, "/packs/expense-claims", gz, nil))
 	if !strings.Contains(body, "新的正文内容") {
 		t.Errorf("pack page after a save still shows the old version")
+	}
+}
+
+// TestHomePacksAfterWrite: home keeps its index answers for a moment (the
+// test clock stands still, so only a write can drop them); any write
+// through the portal shows a new pack on home at once.
+func TestHomePacksAfterWrite(t *testing.T) {
+	ts := newTestServer(t, nil)
+	if body := ts.send(ts.token, http.MethodGet, "/", nil, nil).Body.String(); strings.Contains(body, "全新的锦囊标题") {
+		t.Fatal("new pack on home before it exists")
+	}
+	if _, err := ts.packs.Create(context.Background(), "brand-new-pack", []byte("---\ntitle: 全新的锦囊标题\ndepartment: 财务部\ndate: 2099-01-01\n---\n\n正文。\n")); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.send(ts.token, http.MethodPost, "/me/lang", nil, url.Values{"lang": {"zh"}, csrfField: {ts.csrf(ts.token)}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("write: %d", rec.Code)
+	}
+	if body := ts.send(ts.token, http.MethodGet, "/", nil, nil).Body.String(); !strings.Contains(body, "全新的锦囊标题") {
+		t.Errorf("home after a write does not show the new pack")
 	}
 }

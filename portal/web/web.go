@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -124,6 +125,8 @@ type Options struct {
 // server holds the handlers' dependencies.
 type server struct {
 	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
+	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
+	homePacks    homePacks        // home's index answers (home.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
