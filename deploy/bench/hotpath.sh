@@ -8,6 +8,7 @@
 #	deploy/bench/hotpath.sh            # needs nginx and wrk (apt-get install nginx wrk)
 #	THREADS=2 CONNS=32 DURATION=10s deploy/bench/hotpath.sh
 #	PPROF=1 deploy/bench/hotpath.sh    # also write a CPU profile of the portal under wrk
+#	PAGES="home" deploy/bench/hotpath.sh   # only some of pack, home, search
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=${THREADS:-2} CONNS=${CONNS:-32} DURATION=${DURATION:-10s}
@@ -40,7 +41,7 @@ cookie=$(awk '$0 !~ /^#/ || $0 ~ /^#HttpOnly_/ { if (NF >= 7) printf "%s=%s; ", 
 [ -n "$cookie" ] || { echo "hotpath: no session cookie" >&2; exit 1; }
 
 qenc=$(printf '%s' "$QUERY" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
-pages=(pack home search)
+read -r -a pages <<<"${PAGES:-pack home search}"
 declare -A path=([pack]="/packs/$PACK" [home]="/" [search]="/search?q=$qenc")
 mkdir -p "$tmp/www"
 chmod 755 "$tmp" "$tmp/www" # nginx workers run as an unprivileged user
@@ -85,7 +86,7 @@ bench() {
 }
 
 if [ -n "${PPROF:-}" ]; then
-	curl -fs "http://127.0.0.1:18482/debug/pprof/profile?seconds=25" -o "${PPROF_OUT:-/tmp/hotpath.cpu.pprof}" &
+	curl -fs "http://127.0.0.1:18482/debug/pprof/profile?seconds=${PPROF_SECONDS:-9}" -o "${PPROF_OUT:-/tmp/hotpath.cpu.pprof}" &
 	pids+=($!)
 fi
 printf '\n%-7s %12s %9s %9s %12s %9s %9s %7s\n' page portal_rps p50_ms p99_ms nginx_rps p50_ms p99_ms ratio
