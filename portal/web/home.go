@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -96,5 +97,15 @@ func (s *server) home(c echo.Context) error {
 	if v.Paths, err = s.homePathList(c); err != nil {
 		return err
 	}
-	return s.renderCached(c, 200, pageHome, tmplContent, v)
+	// The page is a function of its data: the JSON of the view plus the
+	// announcements' rendered bodies (kept out of their JSON) name it.
+	key, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("home: page key: %w", err)
+	}
+	parts := []string{string(key)}
+	for _, a := range v.Announcements {
+		parts = append(parts, string(a.HTML))
+	}
+	return s.renderCached(c, 200, pageHome, tmplContent, v, parts...)
 }
