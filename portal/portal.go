@@ -315,8 +315,13 @@ func (a *app) reindex(ctx context.Context, progress func(what string) packs.Prog
 	// suggestion inbox's day markers.
 	_, ierr := a.suggest.RebuildInbox(ctx)
 	_, cerr := a.polls.RebuildCatalog(ctx)
+	_, pterr := a.polls.RebuildTallies(ctx)
 	_, terr := a.points.RebuildTally(ctx)
-	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr, terr)
+	var merr error
+	if a.people != nil {
+		merr = a.people.RebuildCounts(ctx)
+	}
+	return np + nf + nd + na + ns, errors.Join(perr, ferr, derr, aerr, serr, ierr, cerr, pterr, terr, merr)
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config, tree Files, roles *auth.Roles, start time.Time, listening func(net.Addr)) error {

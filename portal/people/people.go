@@ -9,6 +9,7 @@
 //	people/dept/<hash of department>.json   {department, members: {id: member}}
 //	people/person/<hash of user id>.json     {id, department}: where a person is listed
 //	people/departments.json                  the department names
+//	people/counts.json                       members per department (derived; counts.go)
 package people
 
 import (
@@ -199,6 +200,9 @@ func (d *Directory) upsert(ctx context.Context, key, dept string, change func(*r
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
 			continue
 		}
+		if err == nil {
+			d.keepCount(ctx, dept) // counts.go
+		}
 		return err
 	}
 	return fmt.Errorf("people: roster %q: %w", dept, store.ErrPrecondition)
@@ -230,35 +234,4 @@ func (d *Directory) Backfill(ctx context.Context, profiles func(yield func(Profi
 	}
 	_, err := record.Write(ctx, d.st, backfillMarker, map[string]time.Time{"at": d.clock().UTC()}, store.PutOptions{})
 	return n, err
-}
-
-// Counts returns how many members each department has, from the rosters
-// (one read per department and one for the names), and whether the
-// directory is complete: false until Backfill has run on this store, when
-// people who signed in before the directory existed may be missing.
-func (d *Directory) Counts(ctx context.Context) (map[string]int, bool, error) {
-	if _, err := d.st.Stat(ctx, backfillMarker); errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("people: counts: %w", err)
-	}
-	names, err := d.Departments(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("people: counts: %w", err)
-	}
-	counts := make(map[string]int, len(names))
-	for _, dept := range names {
-		var r roster
-		_, err := record.Read(ctx, d.st, rosterKey(dept), &r, maxRoster)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("people: members of %q: %w", dept, err)
-		}
-		if len(r.Members) > 0 {
-			counts[dept] = len(r.Members)
-		}
-	}
-	return counts, true, nil
 }

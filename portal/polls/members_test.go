@@ -47,7 +47,34 @@ func TestProfileMembersFromTheDirectoryOnceComplete(t *testing.T) {
 	if got, err = members(ctx); err != nil || !maps.Equal(got, want) {
 		t.Fatalf("from the directory: %v %v", got, err)
 	}
-	if ops := cs.Counts().Ops(); ops != 2+3 {
-		t.Errorf("directory path: %d store ops, want 5 (marker, names, 3 rosters)", ops)
+	if ops := cs.Counts().Ops(); ops != 7 {
+		t.Errorf("directory path, first: %d store ops, want 7 (marker, counts, names, 3 rosters, counts written)", ops)
+	}
+	// Then the counts record alone, kept by the roster writes: a move, a
+	// newcomer in a new department, a leaver.
+	for _, j := range []struct{ id, dept string }{{"dev:u00", "技术部"}, {"dev:new", "行政部"}} {
+		if err := dir.Join(ctx, j.id, "某人", j.dept); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dir.Leave(ctx, "dev:u01"); err != nil {
+		t.Fatal(err)
+	}
+	want["财务部"]--
+	want["技术部"]++
+	want["行政部"] = 1
+	want["技术部"]--
+	for range 2 {
+		cs.Reset()
+		if got, err = members(ctx); err != nil || !maps.Equal(got, want) {
+			t.Fatalf("after moves: %v, want %v (%v)", got, want, err)
+		}
+		if ops := cs.Counts().Ops(); ops != 2 {
+			t.Errorf("directory path: %d store ops, want 2 (marker, counts)", ops)
+		}
+		// A rebuild from the rosters agrees.
+		if err := dir.RebuildCounts(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

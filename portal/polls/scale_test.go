@@ -81,8 +81,8 @@ func TestResultsReadBoundedRecords(t *testing.T) {
 	if r.Votes != 300 || r.Questions[0].Counts[0] != 100 || r.Questions[1].Counts[0] != 300 || r.Questions[2].Answered != 300 {
 		t.Errorf("results %+v", r.Questions)
 	}
-	if err := s.RebuildTally(ctx, p); err != nil {
-		t.Fatal(err)
+	if n, err := s.RebuildTallies(ctx); err != nil || n != 1 {
+		t.Fatalf("rebuilt %d tallies: %v", n, err)
 	}
 	again, err := s.Results(ctx, p)
 	if err != nil {

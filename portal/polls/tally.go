@@ -150,3 +150,30 @@ func (s *Service) RebuildTally(ctx context.Context, p *Poll) error {
 	}
 	return nil
 }
+
+// RebuildTallies recounts the tally of every poll in the catalogue from
+// its votes (reindex runs it after RebuildCatalog) and returns how many it
+// rebuilt.
+func (s *Service) RebuildTallies(ctx context.Context) (int, error) {
+	entries, err := s.catalog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		p, err := s.Get(ctx, e.id)
+		if record.Skip(err) {
+			continue
+		}
+		if err == nil {
+			err = s.RebuildTally(ctx, p)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

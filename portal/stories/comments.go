@@ -2,7 +2,6 @@ package stories
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,20 +17,6 @@ const (
 	CommentsPerPage      = 20
 	OlderCommentsPerPage = 14
 )
-
-// digestAttempts bounds the retries of a comment digest update that lost
-// a race with another writer.
-const digestAttempts = 8
-
-// commentDigest is a derived record beside a story's comments: how many
-// there are and the newest CommentsPerPage of them, newest first, so a
-// story page reads one object instead of every comment. It is updated with
-// If-Match on every new comment, dropped on a delete, and rebuilt from the
-// comments (the truth) whenever it is missing.
-type commentDigest struct {
-	Count  int       `json:"count"`
-	Recent []Comment `json:"recent"`
-}
 
 func digestKey(id string) string { return dir(id) + "comments.json" }
 
@@ -134,73 +119,4 @@ func (s *Service) commentKeys(ctx context.Context, id string) ([]string, error) 
 	}
 	slices.Sort(keys)
 	return keys, nil
-}
-
-// digest reads the comment digest of a story, rebuilding it when missing.
-func (s *Service) digest(ctx context.Context, id string) (commentDigest, string, error) {
-	for range digestAttempts {
-		var d commentDigest
-		etag, err := s.readJSON(ctx, digestKey(id), &d)
-		if err == nil {
-			return d, etag, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, record.ErrCorrupt) {
-			return commentDigest{}, "", fmt.Errorf("comment digest of story %q: %w", id, err)
-		}
-		if err := s.RebuildCommentDigest(ctx, id, errors.Is(err, store.ErrNotFound)); err != nil && !errors.Is(err, store.ErrPrecondition) {
-			return commentDigest{}, "", err
-		}
-	}
-	return commentDigest{}, "", fmt.Errorf("comment digest of story %q: %w", id, store.ErrPrecondition)
-}
-
-// RebuildCommentDigest writes a story's comment digest afresh from its
-// comments (create-once when onlyIfMissing, so a concurrent update wins).
-func (s *Service) RebuildCommentDigest(ctx context.Context, id string, onlyIfMissing bool) error {
-	keys, err := s.commentKeys(ctx, id)
-	if err != nil {
-		return err
-	}
-	d := commentDigest{Count: len(keys), Recent: []Comment{}}
-	for i := len(keys) - 1; i >= 0 && len(d.Recent) < CommentsPerPage; i-- {
-		var c Comment
-		_, err := s.readJSON(ctx, keys[i], &c)
-		if record.Skip(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("comments of story %q: %w", id, err)
-		}
-		d.Recent = append(d.Recent, c)
-	}
-	if err := s.putJSON(ctx, digestKey(id), d, store.PutOptions{IfNoneMatch: onlyIfMissing}); err != nil {
-		return fmt.Errorf("comment digest of story %q: %w", id, err)
-	}
-	return nil
-}
-
-// digestAdd merges a new comment into the digest with If-Match, retrying
-// when another writer got there first. A digest rebuilt meanwhile may hold
-// the comment already.
-func (s *Service) digestAdd(ctx context.Context, id string, c Comment) error {
-	for range digestAttempts {
-		d, etag, err := s.digest(ctx, id)
-		if err != nil {
-			return err
-		}
-		if slices.ContainsFunc(d.Recent, func(x Comment) bool { return x.ID == c.ID }) {
-			return nil
-		}
-		d.Count++
-		d.Recent = append(d.Recent, c)
-		slices.SortFunc(d.Recent, func(a, b Comment) int { return strings.Compare(b.ID, a.ID) })
-		if len(d.Recent) > CommentsPerPage {
-			d.Recent = d.Recent[:CommentsPerPage]
-		}
-		err = s.putJSON(ctx, digestKey(id), d, store.PutOptions{IfMatch: etag})
-		if err == nil || !(errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound)) {
-			return err
-		}
-	}
-	return fmt.Errorf("comment digest of story %q: %w", id, store.ErrPrecondition)
 }

@@ -161,6 +161,10 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 		if err != nil {
 			return index.Doc{}, false, err
 		}
+		// The social digest is derived too: rebuilt from the truth.
+		if err := s.rebuildDigest(ctx, id, store.PutOptions{}); err != nil {
+			s.log.Warn("story digest not rebuilt", "story", id, "err", err)
+		}
 		return toDoc(st), st.Visible(), nil
 	}, progress)
 }

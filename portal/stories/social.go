@@ -40,6 +40,7 @@ func (s *Service) Like(ctx context.Context, id, userID string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("like story %q: %w", id, err)
 	}
+	s.keepDigest(ctx, id, s.digestLikes(ctx, id))
 	return true, nil
 }
 
@@ -51,6 +52,7 @@ func (s *Service) Unlike(ctx context.Context, id, userID string) error {
 	if err := s.store.Delete(ctx, likeKey(id, userID)); err != nil {
 		return fmt.Errorf("unlike story %q: %w", id, err)
 	}
+	s.keepDigest(ctx, id, s.digestLikes(ctx, id))
 	return nil
 }
 
@@ -135,14 +137,8 @@ func (s *Service) addComment(ctx context.Context, id string, by Author, text, vo
 	if err := s.putJSON(ctx, commentsPrefix(id)+c.ID+".json", c, store.PutOptions{IfNoneMatch: true}); err != nil {
 		return nil, fmt.Errorf("comment on story %q: %w", id, err)
 	}
-	if err := s.digestAdd(ctx, id, *c); err != nil {
-		// The comment is stored; the digest is derived: drop it so the
-		// next read rebuilds it from the comments.
-		s.log.Warn("comment digest update failed; dropped", "story", id, "err", err)
-		if derr := s.store.Delete(ctx, digestKey(id)); derr != nil {
-			s.log.Error("comment digest not dropped", "story", id, "err", derr)
-		}
-	}
+	// The comment is stored; the digest is derived (dropped on failure).
+	s.keepDigest(ctx, id, s.digestAdd(ctx, id, *c))
 	return c, nil
 }
 

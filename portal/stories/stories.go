@@ -8,6 +8,7 @@
 //	stories/<id>/thumb/<n>.jpg                   its square thumbnail, create-once
 //	stories/<id>/likes/<hex sha256(user)[:32]>   one like per user, create-once
 //	stories/<id>/comments/<nanos>-<rand>.json    one comment, create-once
+//	stories/<id>/comments.json                   the social digest (derived; digest.go)
 //	stories/<id>/reports/<hex sha256(user)[:32]> one report per user, create-once
 //	modqueue/<id>.json                           the story waits for a moderator
 //	warnings/<hex sha256(user)[:32]>/<nanos>-<id>.json  a moderator's warning to the author
@@ -31,6 +32,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -369,35 +371,85 @@ func (s *Service) Image(ctx context.Context, id string, n int, thumb bool) (io.R
 // Page is one page of the feed.
 type Page struct {
 	Stories []*Story
-	Total   int
+	// Social are the likes, comments and media of Stories, in order, for
+	// the viewer FeedFor was given.
+	Social []Social
+	Total  int
 }
 
-// Feed lists visible stories, newest first, optionally of one campaign tag.
-// It reads the records from the store (the truth): a story hidden since it
-// was indexed is left out.
+// Feed lists visible stories, newest first, optionally of one campaign tag
+// (FeedFor without a viewer).
 func (s *Service) Feed(ctx context.Context, tag string, offset, limit int) (Page, error) {
+	return s.FeedFor(ctx, tag, "", offset, limit)
+}
+
+// FeedFor lists visible stories, newest first, optionally of one campaign
+// tag, with their likes (and whether userID likes each), comments and media
+// states. It reads one object per story, its social digest, which holds a
+// copy of the record as last written: a story hidden since it was indexed
+// is left out.
+func (s *Service) FeedFor(ctx context.Context, tag, userID string, offset, limit int) (Page, error) {
 	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Tag: tag, Sort: index.SortNewest, Offset: offset, Limit: limit})
 	if err != nil {
 		return Page{}, fmt.Errorf("story feed: %w", err)
 	}
-	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits))}
-	for _, h := range res.Hits {
+	// The digests are read a few at a time (a store round trip each).
+	type card struct {
+		st  *Story
+		soc Social
+		err error
+	}
+	cards := make([]card, len(res.Hits))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, feedReaders)
+	for i, h := range res.Hits {
 		id, ok := strings.CutPrefix(h.Doc.ID, Kind+"_")
-		if !ok {
+		if !ok || !ValidID(id) {
 			continue
 		}
-		st, err := s.Get(ctx, id)
-		if record.Skip(err) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cards[i].st, cards[i].soc, cards[i].err = s.feedCard(ctx, id, userID)
+		}()
+	}
+	wg.Wait()
+	p := Page{Total: res.Total, Stories: make([]*Story, 0, len(res.Hits)), Social: make([]Social, 0, len(res.Hits))}
+	for _, c := range cards {
+		if record.Skip(c.err) {
 			continue
 		}
-		if err != nil {
-			return Page{}, err
+		if c.err != nil {
+			return Page{}, c.err
 		}
-		if st.Visible() {
-			p.Stories = append(p.Stories, st)
+		if c.st != nil && c.st.Visible() {
+			p.Stories = append(p.Stories, c.st)
+			p.Social = append(p.Social, c.soc)
 		}
 	}
 	return p, nil
+}
+
+// feedReaders is how many digests a feed page reads at once.
+const feedReaders = 4
+
+// feedCard reads one story of the feed from its digest.
+func (s *Service) feedCard(ctx context.Context, id, userID string) (*Story, Social, error) {
+	d, _, err := s.digest(ctx, id)
+	if err != nil {
+		return nil, Social{}, err
+	}
+	st := d.Story
+	if st == nil || st.ID != id {
+		if st, err = s.Get(ctx, id); err != nil {
+			return nil, Social{}, err
+		}
+	} else {
+		st.ETag = d.StoryETag
+	}
+	return st, d.social(userID), nil
 }
 
 // DailyPick returns one visible story chosen by the calendar day (the same
@@ -440,6 +492,7 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 	}
 	st.ETag = obj.ETag
 	s.tallyStory(ctx, st)
+	s.keepDigest(ctx, st.ID, s.digestRecord(ctx, st, opts.IfNoneMatch))
 	return nil
 }
 

@@ -77,7 +77,7 @@ func fileIDOfHit(h index.Hit) string {
 	return id
 }
 
-// fileCards reads the records of a page of hits (at most perPage, a few at
+// fileCards reads the records of a page of hits (at most filesPerPage, a few at
 // a time) for their size and type. A record that fails to load keeps the
 // card with the hit only.
 func (s *server) fileCards(c echo.Context, hits []index.Hit) []fileCard {

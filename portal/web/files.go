@@ -34,6 +34,11 @@ type fileLibraryView struct {
 	Cards      []fileCard // the hits with type, size and links (filecards.go)
 }
 
+// filesPerPage is how many files a page of the library shows: each card
+// reads its file record, so with the session a page stays within 20 store
+// operations (older pages are a 下一页 link away, without JS too).
+const filesPerPage = 15
+
 // fileLibrary is /files?q=&dept=&tag=: every department file, newest first,
 // or the files matching q; HTMX gets only the results.
 func (s *server) fileLibrary(c echo.Context) error {
@@ -51,7 +56,7 @@ func (s *server) fileLibrary(c echo.Context) error {
 	}
 	page := pageParam(c)
 	iq := index.Query{Text: text, Department: dept, Tag: tag, Sort: index.SortNewest,
-		Offset: (page - 1) * perPage, Limit: perPage, Facets: true}
+		Offset: (page - 1) * filesPerPage, Limit: filesPerPage, Facets: true}
 	if text != "" {
 		iq.Sort = index.SortRelevance
 	}
@@ -65,7 +70,7 @@ func (s *server) fileLibrary(c echo.Context) error {
 	setIf(q, "tag", tag)
 	v.Hits = res.Hits
 	v.Cards = s.fileCards(c, res.Hits)
-	v.Pager = newPager("/files", q, page, res.Total)
+	v.Pager = newPagerParam("/files", q, "page", page, res.Total, filesPerPage)
 	v.Filters = activeFilters("/files", q)
 	v.DeptFacets = facetLinks("/files", q, "dept", res.Facets["department"])
 	v.TagFacets = facetLinks("/files", q, "tag", res.Facets["tag"])

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/media"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
 	"github.com/jinnang/jinnang/portal/suggest"
 )
 
@@ -59,17 +60,19 @@ type videoView struct {
 type videoLimits struct{ Seconds, MB int }
 
 // storyVideo fills the video part of a card from its media job.
-func (s *server) storyVideo(ctx context.Context, l Lang, card *storyCard, author bool) error {
+// known are the final job states kept in the story's digest (nil: none):
+// a job found there is not read again.
+func (s *server) storyVideo(ctx context.Context, l Lang, card *storyCard, author bool, known map[string]stories.MediaState) error {
 	if s.media == nil {
 		return nil
 	}
-	if err := s.storyVoice(ctx, card, author); err != nil {
+	if err := s.storyVoice(ctx, card, author, known); err != nil {
 		return err
 	}
 	if card.Story.Video == nil {
 		return nil
 	}
-	j, err := s.media.Job(ctx, card.Story.Video.Job)
+	j, err := s.storyJob(ctx, card.Story.ID, card.Story.Video.Job, known)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -95,6 +98,33 @@ func (s *server) storyVideo(ctx context.Context, l Lang, card *storyCard, author
 	return nil
 }
 
+// storyJob returns a media job of a story: from known when its final state
+// is there, else from the queue, and a final state seen for the first time
+// is recorded in the story's digest (best effort) so that later cards need
+// not read the job.
+func (s *server) storyJob(ctx context.Context, storyID, id string, known map[string]stories.MediaState) (*media.Job, error) {
+	if m, ok := known[id]; ok {
+		return &media.Job{ID: id, State: media.State(m.State), Seconds: m.Seconds, Width: m.Width, Height: m.Height, ReasonZh: m.ReasonZh, ReasonEn: m.ReasonEn}, nil
+	}
+	j, err := s.media.Job(ctx, id)
+	if err != nil || !(j.Done() || j.Failed()) {
+		return j, err
+	}
+	if ms, ok := s.stories.(storyMediaStates); ok {
+		m := stories.MediaState{State: string(j.State), Seconds: j.Seconds, Width: j.Width, Height: j.Height, ReasonZh: j.ReasonZh, ReasonEn: j.ReasonEn}
+		if err := ms.SetMediaState(ctx, storyID, id, m); err != nil {
+			s.log.Warn("media state not kept in the story digest", "story", storyID, "job", id, "err", err)
+		}
+	}
+	return j, nil
+}
+
+// storyMediaStates is the stories service keeping final media job states
+// in its digests (optional: *stories.Service has it).
+type storyMediaStates interface {
+	SetMediaState(ctx context.Context, id, job string, m stories.MediaState) error
+}
+
 // voiceView is a story's voice note as pages show it.
 type voiceView struct {
 	Src        string
@@ -104,11 +134,11 @@ type voiceView struct {
 }
 
 // storyVoice fills the voice note of a card from its media job.
-func (s *server) storyVoice(ctx context.Context, card *storyCard, author bool) error {
+func (s *server) storyVoice(ctx context.Context, card *storyCard, author bool, known map[string]stories.MediaState) error {
 	if card.Story.Voice == nil {
 		return nil
 	}
-	j, err := s.media.Job(ctx, card.Story.Voice.Job)
+	j, err := s.storyJob(ctx, card.Story.ID, card.Story.Voice.Job, known)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
+	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/people"
 	"github.com/jinnang/jinnang/portal/points"
 	"github.com/jinnang/jinnang/portal/polls"
 	"github.com/jinnang/jinnang/portal/store"
@@ -158,6 +160,42 @@ func TestStoreOpsPerPageView(t *testing.T) {
 			ts.postStory(u, fmt.Sprintf("同事%02d的故事", i))
 		}
 	}
+	// The feed's first page: ten stories, each liked and commented on by
+	// several people (the old feed read a LIST of likes, a like marker, the
+	// comment digest and the record per card: 41 operations).
+	for i := range 12 {
+		fs := ts.postStory(employee, fmt.Sprintf("动态%02d #团建", i))
+		for j := range 3 {
+			u := fmt.Sprintf("dev:p%02d", j)
+			if _, err := sv.Like(ctx, fs.ID, u); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sv.AddComment(ctx, fs.ID, stories.Author{ID: u, Name: u}, "赞"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sv.Like(ctx, fs.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 20 departments in the complete people directory (the poll results'
+	// "not yet voted" counts read one roster per department: 26 operations).
+	dir := people.New(ts.store, nil)
+	if _, err := dir.Backfill(ctx, func(func(people.Profile, error) bool) {}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		if err := dir.Join(ctx, fmt.Sprintf("dev:p%02d", i), fmt.Sprintf("同事%02d", i), fmt.Sprintf("部门%02d", i%20)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 25 files: more than a page of the file library (a record read per card).
+	for i := range 25 {
+		if _, err := ts.files.Upload(ctx, files.UploadInput{Department: "财务部", Title: fmt.Sprintf("表格%02d", i), Name: fmt.Sprintf("f%02d.txt", i),
+			Body: strings.NewReader("说明"), By: financeEd.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pl := ts.opts.Polls.(*polls.Service)
 	poll, err := pl.Create(ctx, polls.Poll{Title: "团建去哪", Mode: polls.Anonymous, Deadline: testNow.Add(time.Hour),
 		Owner: admin.ID, OwnerDept: "人力资源部", Questions: []polls.Question{{Text: "去哪", Kind: polls.Single, Options: []string{"山", "海"}}}})
@@ -195,7 +233,12 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/leaderboard", true}, // viewed with its cache dropped (the once-a-minute cost)
 		{"/leaderboard?from=20", true},
 		{"/polls", false},
-		{"/polls/" + poll.ID + "/results", false},
+		{"/polls/" + poll.ID + "/results", true}, // 20 departments (old code: 26)
+		{"/stories", true},                       // ten cards liked and commented on (old code: 41)
+		{"/stories?page=2", true},
+		{"/stories/tag/团建", true},
+		{"/files", true}, // a record per card (old page of 20: 21)
+		{"/files?page=2", true},
 		{"/suggest", true},
 		{"/", true},
 		{"/me", true},
@@ -213,6 +256,31 @@ func TestStoreOpsPerPageView(t *testing.T) {
 	rest := ts.send(tok, http.MethodGet, "/leaderboard?from=20", nil, nil).Body.String()
 	if n := strings.Count(rest, "<tr><td>"); n != 6 || strings.Contains(rest, "更多（") || !strings.Contains(rest, "回到前列") {
 		t.Errorf("leaderboard second page: %d rows (want 6), a 更多 link or no link back to the top", n)
+	}
+	// The feed shows the digests' counts and the viewer's own likes.
+	// (The campaign's twelve stories, all liked by admin; three comments each.)
+	feed := ts.send(tok, http.MethodGet, "/stories/tag/团建", nil, nil).Body.String()
+	if n := strings.Count(feed, `aria-pressed="true"`); n != storiesPerPage {
+		t.Errorf("the feed shows %d cards liked by the viewer, want %d", n, storiesPerPage)
+	}
+	if n := strings.Count(feed, `aria-pressed="false"`); n != 0 {
+		t.Errorf("the feed shows %d cards not liked by the viewer, want 0", n)
+	}
+	// The file library: 25 files in pages of filesPerPage, each once, with
+	// a plain 下一页 link.
+	seenFiles := map[string]bool{}
+	for path, n := "/files", 0; path != ""; n++ {
+		body := ts.send(tok, http.MethodGet, path, nil, nil).Body.String()
+		for _, m := range regexp.MustCompile(`表格\d\d`).FindAllString(body, -1) {
+			seenFiles[m] = true
+		}
+		path = nextLink(body)
+		if n > 3 {
+			t.Fatal("no end to the file pages")
+		}
+	}
+	if len(seenFiles) != 25 {
+		t.Errorf("the file pages show %d of 25 files", len(seenFiles))
 	}
 	for _, p := range pages {
 		ts.send(tok, http.MethodGet, p.path, nil, nil) // warm caches (sessions, rendered Markdown)

@@ -32,6 +32,9 @@ type Stories interface {
 	Create(ctx context.Context, in stories.NewStory) (*stories.Story, error)
 	Get(ctx context.Context, id string) (*stories.Story, error)
 	Feed(ctx context.Context, tag string, offset, limit int) (stories.Page, error)
+	// FeedFor is Feed with each story's likes, comments and media for userID.
+	FeedFor(ctx context.Context, tag, userID string, offset, limit int) (stories.Page, error)
+	Social(ctx context.Context, id, userID string) (stories.Social, error)
 	DailyPick(ctx context.Context, day time.Time) (*stories.Story, error)
 	Image(ctx context.Context, id string, n int, thumb bool) (io.ReadCloser, store.Object, error)
 	Delete(ctx context.Context, id, userID string) (*stories.Story, error)
@@ -201,7 +204,7 @@ type storyFeedView struct {
 func (s *server) storyFeed(c echo.Context) error {
 	tag, _ := cleanParam(c.Param("tag"))
 	page := pageParam(c)
-	res, err := s.stories.Feed(c.Request().Context(), tag, (page-1)*storiesPerPage, storiesPerPage)
+	res, err := s.stories.FeedFor(c.Request().Context(), tag, userOf(c).ID, (page-1)*storiesPerPage, storiesPerPage)
 	if err != nil {
 		return err
 	}
@@ -211,15 +214,7 @@ func (s *server) storyFeed(c echo.Context) error {
 		v.base = s.newBase(c, l, "stories.tag.title", tag)
 	}
 	v.Nav = "stories"
-	cards := make([]storyCard, 0, len(res.Stories))
-	for _, st := range res.Stories {
-		card := newStoryCard(st)
-		if err := s.storyVideo(c.Request().Context(), l, &card, st.Author == userOf(c).ID); err != nil {
-			return err
-		}
-		cards = append(cards, card)
-	}
-	if v.Cards, err = s.newFeedCards(c, cards, l, v.CSRF); err != nil {
+	if v.Cards, err = s.newFeedCards(c, res.Stories, res.Social, l, v.CSRF); err != nil {
 		return err
 	}
 	path := c.Request().URL.EscapedPath()
@@ -281,11 +276,13 @@ func (s *server) newStoryView(c echo.Context, st *stories.Story) (storyView, err
 		Mine: st.Author == u.ID, Moderator: u.CanModerate(), Reasons: stories.Reasons,
 		Reported: c.QueryParam("reported") == "1", Errors: map[string]string{}}
 	v.Nav = "stories"
-	if err := s.storyVideo(ctx, v.Lang, &v.Card, v.Mine); err != nil {
+	// Likes and the final media states from the story's digest (one read).
+	soc, err := s.stories.Social(ctx, st.ID, u.ID)
+	if err != nil {
 		return v, err
 	}
-	var err error
-	if v.Likes, v.Liked, err = s.stories.Likes(ctx, st.ID, u.ID); err != nil {
+	v.Likes, v.Liked = soc.Likes, soc.Liked
+	if err := s.storyVideo(ctx, v.Lang, &v.Card, v.Mine, soc.Media); err != nil {
 		return v, err
 	}
 	before := c.QueryParam("before")

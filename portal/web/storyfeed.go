@@ -90,27 +90,22 @@ type feedCard struct {
 	CSRF     string
 }
 
-// newFeedCards adds likes, comment counts, avatars and relative times to the
-// cards of one feed page (at most storiesPerPage stories: a bounded number
-// of reads).
-func (s *server) newFeedCards(c echo.Context, cards []storyCard, l Lang, csrf string) ([]feedCard, error) {
+// newFeedCards makes the cards of one feed page (at most storiesPerPage
+// stories) from the stories and their social digests (social[i] is of
+// sts[i]): likes, comment counts, avatars, relative times and media, with
+// no read beyond a media job still in progress.
+func (s *server) newFeedCards(c echo.Context, sts []*stories.Story, social []stories.Social, l Lang, csrf string) ([]feedCard, error) {
 	ctx := c.Request().Context()
 	u := userOf(c)
 	now := s.now()
-	out := make([]feedCard, 0, len(cards))
-	for _, sc := range cards {
-		fc := feedCard{storyCard: sc, Avatar: avatarOf(sc.Author, sc.AuthorName), Ago: relTime(l, sc.Created, now), CSRF: csrf}
-		var err error
-		if fc.Likes, fc.Liked, err = s.stories.Likes(ctx, sc.ID, u.ID); err != nil {
+	out := make([]feedCard, 0, len(sts))
+	for i, st := range sts {
+		sc := newStoryCard(st)
+		if err := s.storyVideo(ctx, l, &sc, st.Author == u.ID, social[i].Media); err != nil {
 			return nil, err
 		}
-		// The count comes from the story's comment digest (one read).
-		cp, err := s.stories.CommentsPage(ctx, sc.ID, "", 1)
-		if err != nil {
-			return nil, err
-		}
-		fc.Comments = cp.Total
-		out = append(out, fc)
+		out = append(out, feedCard{storyCard: sc, Avatar: avatarOf(sc.Author, sc.AuthorName), Ago: relTime(l, sc.Created, now), CSRF: csrf,
+			Likes: social[i].Likes, Liked: social[i].Liked, Comments: social[i].Comments})
 	}
 	return out, nil
 }
@@ -126,7 +121,11 @@ func (s *server) afterFeedLike(c echo.Context, st *stories.Story) error {
 	}
 	l := langOf(c)
 	b := s.newBase(c, l, "stories.title")
-	cards, err := s.newFeedCards(c, []storyCard{newStoryCard(st)}, l, b.CSRF)
+	soc, err := s.stories.Social(c.Request().Context(), st.ID, userOf(c).ID)
+	if err != nil {
+		return err
+	}
+	cards, err := s.newFeedCards(c, []*stories.Story{st}, []stories.Social{soc}, l, b.CSRF)
 	if err != nil {
 		return err
 	}
