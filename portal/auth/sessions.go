@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/store"
@@ -28,6 +30,11 @@ type SessionOptions struct {
 	Idle     time.Duration // default 12h: no activity for this long ends the session
 	Absolute time.Duration // default 7*24h: a session never lives longer
 	Clock    Clock         // default time.Now
+	// CacheTTL is how long Get trusts a session it read from the store
+	// without reading it again (default DefaultCacheTTL; negative: never).
+	// Destroy and Update in this process take effect at once; a session
+	// destroyed by another process stops working here within CacheTTL.
+	CacheTTL time.Duration
 }
 
 // Session defaults and limits.
@@ -36,6 +43,11 @@ const (
 	DefaultIdle = 12 * time.Hour
 	// DefaultAbsolute ends every session this long after sign-in.
 	DefaultAbsolute = 7 * 24 * time.Hour
+	// DefaultCacheTTL bounds how long a session destroyed by another portal
+	// process (sign-out there) keeps working in this one.
+	DefaultCacheTTL = 5 * time.Second
+	// maxCached bounds the session cache; when full it is emptied.
+	maxCached = 10000
 	// seenEvery is how stale Seen may get before Get writes it again, so a
 	// busy session costs one store write a minute, not one per request.
 	seenEvery = time.Minute
@@ -58,11 +70,24 @@ type Sessions struct {
 	idle     time.Duration
 	absolute time.Duration
 	clock    Clock
+	ttl      time.Duration // of cache entries; <= 0: no cache
+
+	mu    sync.Mutex
+	cache map[string]cachedSession // by store key
+}
+
+// cachedSession is a session record as last read from (or written to) the store.
+type cachedSession struct {
+	sess Session
+	at   time.Time // when it was read
 }
 
 // NewSessions returns sessions kept in st; zero options take the defaults.
 func NewSessions(st store.Store, opts SessionOptions) *Sessions {
-	s := &Sessions{st: st, idle: opts.Idle, absolute: opts.Absolute, clock: orNow(opts.Clock)}
+	s := &Sessions{st: st, idle: opts.Idle, absolute: opts.Absolute, clock: orNow(opts.Clock), ttl: opts.CacheTTL, cache: map[string]cachedSession{}}
+	if s.ttl == 0 {
+		s.ttl = DefaultCacheTTL
+	}
 	if s.idle <= 0 {
 		s.idle = DefaultIdle
 	}
@@ -94,11 +119,14 @@ func (s *Sessions) Get(ctx context.Context, token string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	key := sessionKey(token)
+	now := s.clock()
+	if sess, ok := s.cached(key, now); ok {
+		return sess, nil
+	}
 	sess, etag, err := s.read(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock()
 	if s.expired(sess, now) {
 		if err := s.st.Delete(ctx, key); err != nil {
 			return nil, errors.Join(ErrNoSession, fmt.Errorf("auth: delete expired session: %w", err))
@@ -106,6 +134,7 @@ func (s *Sessions) Get(ctx context.Context, token string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	if now.Sub(sess.Seen) < seenEvery {
+		s.remember(key, sess, now)
 		return sess, nil
 	}
 	fresh := *sess
@@ -113,6 +142,7 @@ func (s *Sessions) Get(ctx context.Context, token string) (*Session, error) {
 	_, err = writeJSON(ctx, s.st, key, &fresh, store.PutOptions{IfMatch: etag})
 	switch {
 	case err == nil:
+		s.remember(key, &fresh, now)
 		return &fresh, nil
 	case errors.Is(err, store.ErrPrecondition):
 		// Another request refreshed (or updated) the session first; the
@@ -134,6 +164,8 @@ func (s *Sessions) Update(ctx context.Context, token string, sess *Session) erro
 		return ErrNoSession
 	}
 	key := sessionKey(token)
+	s.forget(key)
+	defer s.forget(key) // a Get racing with this Update may have cached the old record
 	for range updateAttempts {
 		cur, etag, err := s.read(ctx, key)
 		if err != nil {
@@ -166,10 +198,58 @@ func (s *Sessions) Destroy(ctx context.Context, token string) error {
 	if !validToken(token) {
 		return nil
 	}
-	if err := s.st.Delete(ctx, sessionKey(token)); err != nil {
+	key := sessionKey(token)
+	s.forget(key)
+	err := s.st.Delete(ctx, key)
+	s.forget(key) // a Get racing with this Destroy may have cached the record
+	if err != nil {
 		return fmt.Errorf("auth: destroy session: %w", err)
 	}
 	return nil
+}
+
+// cached returns a copy of the session under key when it was read from the
+// store less than the cache TTL ago, is not expired and does not need its
+// Seen refreshed (those go to the store).
+func (s *Sessions) cached(key string, now time.Time) (*Session, bool) {
+	if s.ttl <= 0 {
+		return nil, false
+	}
+	s.mu.Lock()
+	e, ok := s.cache[key]
+	if ok && (now.Sub(e.at) >= s.ttl || now.Before(e.at) || s.expired(&e.sess, now) || now.Sub(e.sess.Seen) >= seenEvery) {
+		delete(s.cache, key)
+		ok = false
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	sess := e.sess
+	sess.User.EditorOf = slices.Clone(sess.User.EditorOf)
+	return &sess, true
+}
+
+// remember caches a copy of sess, read from or written to the store at now.
+func (s *Sessions) remember(key string, sess *Session, now time.Time) {
+	if s.ttl <= 0 {
+		return
+	}
+	e := cachedSession{sess: *sess, at: now}
+	e.sess.User.EditorOf = slices.Clone(sess.User.EditorOf)
+	s.mu.Lock()
+	if len(s.cache) >= maxCached {
+		clear(s.cache)
+	}
+	s.cache[key] = e
+	s.mu.Unlock()
+}
+
+// forget drops the cached session under key.
+func (s *Sessions) forget(key string) {
+	s.mu.Lock()
+	delete(s.cache, key)
+	s.mu.Unlock()
 }
 
 // Sweep deletes expired session records; returns how many. Records that

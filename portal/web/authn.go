@@ -380,6 +380,7 @@ func (s *server) guardWrites(next echo.HandlerFunc) echo.HandlerFunc {
 		if !unsafeMethod(req.Method) || req.URL.Path == callbackPath {
 			return next(c)
 		}
+		defer s.writes.Add(1) // after the write: home asks the index again (home.go)
 		if req.URL.Path == callbackURL {
 			// WeCom's servers, from a few addresses, for every member: the
 			// signature and the nonce cache guard it, not a per-address limit.

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,19 +33,60 @@ type homeView struct {
 	Paths []pathProgress
 }
 
-// home shows the newest packs, the pick of the day and a search box.
-func (s *server) home(c echo.Context) error {
-	ctx := c.Request().Context()
+// homePacksTTL bounds how long home shows the newest packs and the pick of
+// the day it found, without asking the index again: two index searches were
+// a third of a home page's CPU. Any write through this process (POST, PUT,
+// DELETE: publishing, editing, deleting a pack) drops them at once; a pack
+// published through another process, or by an import, is on home within
+// homePacksTTL.
+const homePacksTTL = 2 * time.Second
+
+// homePacks is what home last found in the index.
+type homePacks struct {
+	mu     sync.Mutex
+	at     time.Time // when it was found; zero: nothing yet
+	writes uint64    // server.writes when the search started
+	day    string    // the date of the pick of the day
+	latest []index.Hit
+	daily  *index.Hit // nil: no packs
+}
+
+// homeIndex returns the newest packs and the pick of the day, from the
+// index or from what it answered less than homePacksTTL ago.
+func (s *server) homeIndex(ctx context.Context) ([]index.Hit, *index.Hit, error) {
+	now := s.now()
+	day := now.Format(time.DateOnly)
+	writes := s.writes.Load()
+	hp := &s.homePacks
+	hp.mu.Lock()
+	if !hp.at.IsZero() && hp.writes == writes && hp.day == day && now.Sub(hp.at) < homePacksTTL && !now.Before(hp.at) {
+		latest, daily := hp.latest, hp.daily
+		hp.mu.Unlock()
+		return latest, daily, nil
+	}
+	hp.mu.Unlock()
 	res, err := s.packs.Search(ctx, index.Query{Sort: index.SortNewest, Limit: homeLatest})
 	if err != nil {
-		return fmt.Errorf("home: latest packs: %w", err)
+		return nil, nil, fmt.Errorf("home: latest packs: %w", err)
 	}
-	daily, err := s.packs.DailyPick(ctx, s.now())
+	daily, err := s.packs.DailyPick(ctx, now)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("home: daily pick: %w", err)
+		return nil, nil, fmt.Errorf("home: daily pick: %w", err)
+	}
+	hp.mu.Lock()
+	hp.at, hp.writes, hp.day, hp.latest, hp.daily = now, writes, day, res.Hits, daily
+	hp.mu.Unlock()
+	return res.Hits, daily, nil
+}
+
+// home shows the newest packs, the pick of the day and a search box.
+func (s *server) home(c echo.Context) error {
+	latest, daily, err := s.homeIndex(c.Request().Context())
+	if err != nil {
+		return err
 	}
 	l := langOf(c)
-	v := homeView{base: s.newBase(c, l, "home.title"), Latest: res.Hits, Daily: daily, MaxLen: maxQueryLen}
+	v := homeView{base: s.newBase(c, l, "home.title"), Latest: latest, Daily: daily, MaxLen: maxQueryLen}
 	v.Nav = "home"
 	if v.Announcements, err = s.homeAnnouncementList(c); err != nil {
 		return err
@@ -52,5 +97,15 @@ func (s *server) home(c echo.Context) error {
 	if v.Paths, err = s.homePathList(c); err != nil {
 		return err
 	}
-	return s.render(c, 200, pageHome, tmplContent, v)
+	// The page is a function of its data: the JSON of the view plus the
+	// announcements' rendered bodies (kept out of their JSON) name it.
+	key, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("home: page key: %w", err)
+	}
+	parts := []string{string(key)}
+	for _, a := range v.Announcements {
+		parts = append(parts, string(a.HTML))
+	}
+	return s.renderCached(c, 200, pageHome, tmplContent, v, parts...)
 }

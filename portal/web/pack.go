@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,7 +45,7 @@ func (s *server) gonePack(c echo.Context, slug string, notFound error) error {
 	p := &packs.Pack{Slug: slug, Meta: doc.Meta, HTML: doc.HTML, TOC: doc.TOC}
 	v := packView{base: s.newBase(c, langOf(c), "site.name"), Pack: p, Info: m, State: m.State, CanEdit: canEdit}
 	v.Title, v.Nav = p.Meta.Title, "packs"
-	return s.render(c, http.StatusOK, pagePack, tmplContent, v)
+	return s.renderCached(c, http.StatusOK, pagePack, tmplContent, v)
 }
 
 // packView is the data of a pack page.
@@ -133,7 +134,14 @@ func (s *server) packPage(c echo.Context) error {
 	v.Title = p.Meta.Title
 	v.Nav = "packs"
 	v.Share = s.packShare(p)
-	return s.render(c, http.StatusOK, pagePack, tmplContent, v)
+	// The ETag covers the pack, its info, the path step, the date, the
+	// user's ID, CSRF token and edit right; the shared page data (name,
+	// unread count, query in the language switch) is the rest of the key.
+	shared, err := json.Marshal(v.base)
+	if err != nil {
+		return fmt.Errorf("pack %q: page key: %w", slug, err)
+	}
+	return s.renderCached(c, http.StatusOK, pagePack, tmplContent, v, etag, string(shared))
 }
 
 // pageETag derives a strong ETag for a rendered page.

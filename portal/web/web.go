@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -127,6 +128,9 @@ type Options struct {
 
 // server holds the handlers' dependencies.
 type server struct {
+	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
+	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
+	homePacks    homePacks        // home's index answers (home.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
@@ -193,6 +197,7 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	s := &server{
+		pages:        newPageCache(),
 		metrics:      cmp.Or(opts.Metrics.Registry, metrics.New()),
 		metricsToken: opts.Metrics.Token,
 		packs:        opts.Packs,
@@ -311,7 +316,7 @@ func (s *server) routes(e *echo.Echo) {
 			Level:     gzipLevel,
 			MinLength: gzipMinLength,
 			Skipper: func(c echo.Context) bool {
-				return precompressed(c.Request().URL.Path) || rawRoutes[c.Path()]
+				return precompressed(c.Request().URL.Path) || rawRoutes[c.Path()] || selfGzipRoutes[c.Path()]
 			},
 		}),
 		langMiddleware,
