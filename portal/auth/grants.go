@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -124,9 +125,17 @@ func (g *Grants) load(ctx context.Context) (GrantSet, string, error) {
 var ErrInvalidGrant = errors.New("auth: invalid grant")
 
 // Update changes the grant set with f and writes it conditionally on the
-// version read, retrying a few times when another writer won.
+// version read, retrying with a short jittered pause when another writer
+// won (enough attempts that every one of a dozen racing writers lands).
 func (g *Grants) Update(ctx context.Context, f func(*GrantSet) error) error {
-	for range 5 {
+	for attempt := range 16 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(1+rand.IntN(4*attempt)) * time.Millisecond):
+			}
+		}
 		set, etag, err := g.load(ctx)
 		if err != nil {
 			return err
