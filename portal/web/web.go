@@ -471,10 +471,12 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 var background sync.Map // *echo.Echo -> *sync.WaitGroup
 
 // WaitBackground waits until the background work of a handler made by New
-// (a reindex the admin started) has finished and written its audit entry;
-// a shutdown calls it after the HTTP server stops.
+// (a reindex the admin started) has finished and written its audit entry,
+// and forgets the handler (the map would otherwise keep it alive). Tests
+// call it once, before their store's directory is removed; the portal's
+// shutdown does not wait for a reindex (a cut reindex is run again).
 func WaitBackground(e *echo.Echo) {
-	if wg, ok := background.Load(e); ok {
+	if wg, ok := background.LoadAndDelete(e); ok {
 		wg.(*sync.WaitGroup).Wait()
 	}
 }
