@@ -131,6 +131,7 @@ type server struct {
 	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
 	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
 	homePacks    homePacks        // home's index answers (home.go)
+	homeStory    homeStory        // home's story of the day (home.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
