@@ -139,6 +139,9 @@ type Query struct {
 	Now time.Time
 	// Offset and Limit page the list; Limit ≤ 0 means no limit.
 	Offset, Limit int
+	// NoTotal says the caller does not use Result.Total (home): a bounded
+	// page then skips counting the matches in the index.
+	NoTotal bool
 }
 
 // Result is one page of a list: pinned first, then newest first.
@@ -159,6 +162,9 @@ type Service struct {
 
 	index index.Index // nil: announcements are not searchable (see UseIndex)
 	log   *slog.Logger
+
+	counts map[string]countEntry // index counts of recent pages (pinned.go)
+	writes int                   // bumped by every write here; drops counts
 }
 
 // entry is a parsed record as of one ETag.
@@ -270,6 +276,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	s.mu.Unlock()
 	s.keepPinned(ctx, id, false)
 	s.unindex(ctx, id)
+	s.wrote()
 	return nil
 }
 
@@ -404,6 +411,7 @@ func (s *Service) put(ctx context.Context, a *Announcement, opts store.PutOption
 	a.ETag, a.HTML = obj.ETag, html
 	s.remember(key(a.ID), obj.ETag, *a)
 	s.indexOne(ctx, a)
+	s.wrote()
 	return nil
 }
 

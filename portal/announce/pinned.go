@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
@@ -202,14 +204,60 @@ func (s *Service) listPage(ctx context.Context, q Query) (Result, error) {
 			rest = append(rest, a)
 		}
 	}
-	count, err := s.index.Search(ctx, index.Query{Kind: Kind, Readers: q.readers(), Now: q.Now, Limit: 1})
-	if err != nil {
-		return Result{}, fmt.Errorf("announce: count: %w", err)
+	total := 0
+	if !q.NoTotal {
+		if total, err = s.count(ctx, q); err != nil {
+			return Result{}, err
+		}
 	}
 	all := append(pinned, rest...)
-	res := Result{Total: max(count.Total, len(all))}
+	res := Result{Total: max(total, len(all))}
 	lo := min(max(q.Offset, 0), len(all))
 	hi := min(lo+q.Limit, len(all))
 	res.Items = all[lo:hi]
 	return res, nil
+}
+
+// countTTL bounds how long a count of matches from the index is reused:
+// the index walks every match to count them (5,000 announcements: most of
+// a page's time). A write through this process drops the counts at once;
+// one through another process shows in the pager's total within countTTL
+// (the items themselves are always read fresh).
+const countTTL = 10 * time.Second
+
+type countEntry struct {
+	n      int
+	at     time.Time
+	writes int
+}
+
+// count is the number of announcements q selects, from the index.
+func (s *Service) count(ctx context.Context, q Query) (int, error) {
+	now := time.Now()
+	k := strings.Join(q.readers(), "\x00") + "\x01" + q.Now.Format(dateFmt)
+	s.mu.Lock()
+	c, ok := s.counts[k]
+	writes := s.writes
+	s.mu.Unlock()
+	if ok && c.writes == writes && now.Sub(c.at) < countTTL && !now.Before(c.at) {
+		return c.n, nil
+	}
+	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Readers: q.readers(), Now: q.Now, Limit: 1})
+	if err != nil {
+		return 0, fmt.Errorf("announce: count: %w", err)
+	}
+	s.mu.Lock()
+	if s.counts == nil || len(s.counts) > 256 {
+		s.counts = map[string]countEntry{}
+	}
+	s.counts[k] = countEntry{n: res.Total, at: now, writes: writes}
+	s.mu.Unlock()
+	return res.Total, nil
+}
+
+// wrote drops the counts after a write through this process.
+func (s *Service) wrote() {
+	s.mu.Lock()
+	s.writes++
+	s.mu.Unlock()
 }

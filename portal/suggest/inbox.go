@@ -16,8 +16,10 @@ import (
 // reading every suggestion. Each suggestion has two, both holding nothing:
 //
 //	suggest/days/YYYY-MM-DD/<ref>.json   on its submission date (oldest first)
-//	suggest/newest/<m><d>/<ref>.json     the same date inverted: m = 999999−YYYYMM,
+//	suggest/newest/<m><d>/<ref[:2]>/<ref>.json   the same date inverted: m = 999999−YYYYMM,
 //	                                     d = 99−DD, so a listing yields the newest first
+//	                                     (<ref[:2]>: no directory of the disk store
+//	                                     holds more than a few hundred markers)
 //
 // Their keys hold only the date (never a time) and the ref the record's own
 // key already carries: within a day the order is the ref's, which says
@@ -57,7 +59,10 @@ func newestMarker(date, ref string) string {
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%s%02d/%s.json", newestMonth(d), 99-d.Day(), ref)
+	if len(ref) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%s%02d/%s/%s.json", newestMonth(d), 99-d.Day(), ref[:2], ref)
 }
 
 // newestMonthOf is the month of a newest-first marker key or month prefix.
@@ -133,9 +138,14 @@ func (s *Service) Inbox(ctx context.Context, f Filter, before string) (InboxResu
 		}
 		month = m
 	}
-	oldest, err := s.firstKey(ctx, daysPrefix)
-	if err != nil {
-		return InboxResult{}, err
+	// The oldest marker only bounds the walk: one this process saw is kept
+	// (a newer oldest, after deletes, costs at most some empty listings).
+	oldest, _ := s.oldest.Load().(string)
+	if oldest == "" {
+		var err error
+		if oldest, err = s.firstKey(ctx, daysPrefix); err != nil {
+			return InboxResult{}, err
+		}
 	}
 	rebuild := oldest == ""
 	if rebuild {
@@ -157,11 +167,13 @@ func (s *Service) Inbox(ctx context.Context, f Filter, before string) (InboxResu
 		if _, err := s.RebuildInbox(ctx); err != nil {
 			return InboxResult{}, err
 		}
+		var err error
 		if oldest, err = s.firstKey(ctx, daysPrefix); err != nil || oldest == "" {
 			return InboxResult{Items: []Suggestion{}}, err
 		}
 	}
 	s.newest.Store(true)
+	s.oldest.Store(oldest)
 	oldestMonth := monthOf(oldest)
 	res := InboxResult{Items: []Suggestion{}}
 	scanned, last := 0, ""

@@ -181,6 +181,7 @@ type Service struct {
 	// newest says the newest-first markers are complete (inbox.go): seen
 	// once per process.
 	newest atomic.Bool
+	oldest atomic.Value // string: the oldest day marker seen (inbox.go)
 }
 
 // Options configure a Service.
