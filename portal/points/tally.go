@@ -101,8 +101,44 @@ type tally struct {
 }
 
 type cachedBoard struct {
-	all []Contribution
-	at  time.Time
+	all   []Contribution
+	at    time.Time
+	board *Board // s.board(all, month), made on first use
+}
+
+// monthBoard is the ranking of month from the stored tally, ranked once
+// per cached read of the shards (a month can hold tens of thousands of
+// contributions; /me asks for it on every view for the star badge).
+func (s *Service) monthBoard(ctx context.Context, t *tally, month time.Time) (*Board, error) {
+	all, err := s.monthContributions(ctx, t, month)
+	if err != nil {
+		return nil, err
+	}
+	mk := monthKey(month)
+	t.mu.Lock()
+	c, ok := t.boards[mk]
+	var b *Board
+	if ok && c.board != nil && sameSlice(c.all, all) {
+		b = c.board
+	}
+	t.mu.Unlock()
+	if b == nil {
+		b = s.board(all, month)
+		t.mu.Lock()
+		if c, ok := t.boards[mk]; ok && sameSlice(c.all, all) {
+			c.board = b
+			t.boards[mk] = c
+		}
+		t.mu.Unlock()
+	}
+	cp := *b
+	cp.Entries = slices.Clone(b.Entries)
+	return &cp, nil
+}
+
+// sameSlice reports whether a and b are the same cached slice.
+func sameSlice(a, b []Contribution) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // UseStore makes the Service keep and read the stored tally in st instead
