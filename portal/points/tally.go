@@ -97,7 +97,58 @@ type tally struct {
 	mu      sync.Mutex
 	built   bool
 	boards  map[string]cachedBoard
-	rebuild sync.Mutex // one RebuildTally at a time in this process
+	shards  map[string]shardCopy // decoded shards by key, checked by ETag
+	rebuild sync.Mutex           // one RebuildTally at a time in this process
+}
+
+// maxShards bounds the decoded shards a process keeps.
+const maxShards = 64
+
+// shardCopy is a decoded shard as of one ETag.
+type shardCopy struct {
+	etag  string
+	items []Contribution
+}
+
+// shard returns the contributions in the shard under key: it asks the
+// store for the shard's ETag and decodes the shard only when it changed
+// since this process last read it (a month's shards can hold megabytes of
+// JSON; decoding them was the leaderboard's once-a-minute cost).
+func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contribution, error) {
+	t.mu.Lock()
+	c, ok := t.shards[key]
+	t.mu.Unlock()
+	if ok { // one Stat; the shard is read again only when it changed
+		obj, err := t.st.Stat(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("points: %w", err)
+		}
+		if c.etag == obj.ETag {
+			return c.items, nil
+		}
+	}
+	var set tallySet
+	etag, err := record.Read(ctx, t.st, key, &set, tallyMax)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	items := make([]Contribution, 0, len(set.Items))
+	for _, c := range set.Items {
+		items = append(items, c)
+	}
+	t.mu.Lock()
+	if t.shards == nil || len(t.shards) >= maxShards {
+		t.shards = map[string]shardCopy{}
+	}
+	t.shards[key] = shardCopy{etag: etag, items: items}
+	t.mu.Unlock()
+	return items, nil
 }
 
 type cachedBoard struct {
@@ -253,17 +304,11 @@ func (s *Service) monthContributions(ctx context.Context, t *tally, month time.T
 	t.mu.Unlock()
 	var all []Contribution
 	for i := range TallyShards {
-		var set tallySet
-		_, err := record.Read(ctx, t.st, shardKey(month, i), &set, tallyMax)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		items, err := s.shard(ctx, t, shardKey(month, i))
 		if err != nil {
-			return nil, fmt.Errorf("points: %w", err)
+			return nil, err
 		}
-		for _, c := range set.Items {
-			all = append(all, c)
-		}
+		all = append(all, items...)
 	}
 	slices.SortFunc(all, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
 	t.mu.Lock()
