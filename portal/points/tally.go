@@ -142,6 +142,7 @@ func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contributi
 	for _, c := range set.Items {
 		items = append(items, c)
 	}
+	slices.SortFunc(items, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
 	t.mu.Lock()
 	if t.shards == nil || len(t.shards) >= maxShards {
 		t.shards = map[string]shardCopy{}
@@ -185,6 +186,27 @@ func (s *Service) monthBoard(ctx context.Context, t *tally, month time.Time) (*B
 	cp := *b
 	cp.Entries = slices.Clone(b.Entries)
 	return &cp, nil
+}
+
+// mergeByRef merges runs each sorted by Ref into one new slice sorted by Ref.
+func mergeByRef(runs [][]Contribution) []Contribution {
+	n := 0
+	for _, r := range runs {
+		n += len(r)
+	}
+	out := make([]Contribution, 0, n)
+	pos := make([]int, len(runs))
+	for len(out) < n {
+		best := -1
+		for i, r := range runs {
+			if pos[i] < len(r) && (best < 0 || r[pos[i]].Ref < runs[best][pos[best]].Ref) {
+				best = i
+			}
+		}
+		out = append(out, runs[best][pos[best]])
+		pos[best]++
+	}
+	return out
 }
 
 // sameSlice reports whether a and b are the same cached slice.
@@ -302,15 +324,15 @@ func (s *Service) monthContributions(ctx context.Context, t *tally, month time.T
 		return c.all, nil
 	}
 	t.mu.Unlock()
-	var all []Contribution
+	var runs [][]Contribution // each sorted by ref
 	for i := range TallyShards {
 		items, err := s.shard(ctx, t, shardKey(month, i))
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, items...)
+		runs = append(runs, items)
 	}
-	slices.SortFunc(all, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
+	all := mergeByRef(runs)
 	t.mu.Lock()
 	t.boards[mk] = cachedBoard{all: all, at: s.now()}
 	t.mu.Unlock()
