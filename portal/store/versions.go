@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -87,6 +88,10 @@ func (s *S3) GetVersion(ctx context.Context, key, versionID string) (io.ReadClos
 	}
 	body, info, _, err := s.core.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{VersionID: versionID})
 	if err != nil {
+		var er minio.ErrorResponse
+		if errors.As(err, &er) && er.Code == "NoSuchVersion" {
+			return nil, Object{}, fmt.Errorf("%w: %q version %s", ErrNotFound, key, versionID)
+		}
 		return nil, Object{}, mapErr("get version", key, err)
 	}
 	return body, objectFromInfo(key, info), nil
