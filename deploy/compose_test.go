@@ -3,6 +3,8 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -282,7 +284,9 @@ func checkPortalEnv(t *testing.T, dir string, portal types.ServiceConfig) {
 func settingNames(t *testing.T) map[string]bool {
 	t.Helper()
 	var usage strings.Builder
-	config.Load([]string{"-h"}, func(string) string { return "" }, &usage)
+	if _, err := config.Load([]string{"-h"}, func(string) string { return "" }, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("jinnang -h: %v, want flag.ErrHelp", err)
+	}
 	known := map[string]bool{}
 	flagLine := regexp.MustCompile(`^\s+-([a-z0-9-]+)`)
 	fileVar := regexp.MustCompile(`JINNANG_[A-Z0-9_]+_FILE`)

@@ -508,9 +508,13 @@ func TestRestoreRefusesDamagedHistory(t *testing.T) {
 		if err := tw.WriteHeader(e.hdr); err != nil {
 			t.Fatal(err)
 		}
-		tw.Write(e.body)
+		if _, err := tw.Write(e.body); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tw.Close()
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	for name, tc := range map[string]struct {
 		plain []byte
@@ -555,7 +559,9 @@ func zstdBytes(t *testing.T, plain []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zw.Write(plain)
+	if _, err := zw.Write(plain); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
