@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/jinnang/jinnang/portal/internal/miniotest"
 	"github.com/jinnang/jinnang/portal/store"
@@ -433,6 +435,7 @@ func TestBackupRestoreVersionedMinIO(t *testing.T) {
 	}{
 		{"into a data directory", newDisk},
 		{"into an unversioned bucket", func(t *testing.T) store.Store { return newVersionedBucket(t, srv, false) }},
+		{"into a bucket with versioning suspended", func(t *testing.T) store.Store { return suspendedBucket(t, srv) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := tc.dst(t)
@@ -447,6 +450,23 @@ func TestBackupRestoreVersionedMinIO(t *testing.T) {
 				t.Errorf("warning %q", rst.Warning)
 			}
 			same(t, src, dst)
+			// A suspended bucket is still backed up with its history
+			// (here only the restored current objects, as "null" versions).
+			if vs, ok := dst.(store.Versioned); ok {
+				if st, _ := vs.Versioning(ctx); st == "Suspended" {
+					var buf bytes.Buffer
+					if _, err := Backup(ctx, dst, &buf); err != nil {
+						t.Fatal(err)
+					}
+					m, err := Verify(&buf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if m.Format != FormatVersions || m.Versioning != "Suspended" || len(m.History) != 2 || m.History[0].VersionID != "null" {
+						t.Errorf("backup of the suspended bucket: format %q, versioning %q, history %+v", m.Format, m.Versioning, m.History)
+					}
+				}
+			}
 		})
 	}
 }
@@ -591,4 +611,30 @@ func tarEntries(t *testing.T, plain []byte) []tarEntry {
 		}
 		out = append(out, tarEntry{hdr, b})
 	}
+}
+
+// suspendedBucket is a bucket whose versioning was enabled, then suspended
+// (puts overwrite the "null" version: a history cannot be replayed).
+func suspendedBucket(t *testing.T, srv *miniotest.Server) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	cfg := miniotest.NewBucket(srv.Config())
+	s, err := store.NewS3(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnableVersioning(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SuspendVersioning(ctx, cfg.Bucket); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Versioning(ctx); err != nil || st != "Suspended" {
+		t.Fatalf("versioning %q, %v; want Suspended", st, err)
+	}
+	return s
 }
