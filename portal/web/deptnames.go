@@ -2,7 +2,11 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"html/template"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,6 +26,7 @@ type deptNameCache struct {
 	mu    sync.Mutex
 	at    time.Time
 	names map[string]string // id → display name, renamed departments only
+	gen   string            // names the table's content (part of the page-cache key)
 }
 
 // deptNameTable returns the current table (read again when stale; a failed
@@ -55,8 +60,27 @@ func (s *server) deptNameTable() map[string]string {
 			names[d.Name] = shown
 		}
 	}
-	dc.names = names
+	dc.names, dc.gen = names, namesGen(names)
 	return names
+}
+
+// namesGen is a short hash of a display-name table.
+func namesGen(names map[string]string) string {
+	ids := slices.Sorted(maps.Keys(names))
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id + "\x00" + names[id] + "\x00"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// deptNamesGen names the current display-name table: cached pages that
+// show department names are keyed by it, so a rename renders them again.
+func (s *server) deptNamesGen() string {
+	s.deptNameTable()
+	s.deptNames.mu.Lock()
+	defer s.deptNames.mu.Unlock()
+	return s.deptNames.gen
 }
 
 // deptShown is the name department id is shown by: its display name after
