@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/jinnang/jinnang/portal/wecom"
 )
 
 // The optional movers of a department merge, each implemented by the
@@ -60,6 +63,9 @@ func (s *server) moveDepartmentRest(ctx context.Context, from, into string) (str
 		// Sync and sign-in take the department from the WeCom mapping:
 		// point from's WeCom departments at into, or they bring from back.
 		deps, _, err := s.wecomAdmin.DepartmentList(ctx)
+		if errors.Is(err, wecom.ErrNotSynced) {
+			deps, err = nil, nil // no address book yet: nothing maps to from
+		}
 		if err != nil {
 			return counts(), fmt.Errorf("merge: WeCom departments: %w", err)
 		}

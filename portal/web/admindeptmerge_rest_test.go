@@ -131,3 +131,31 @@ func TestAdminMergeMovesTheRest(t *testing.T) {
 		t.Error("/me does not show the merged department")
 	}
 }
+
+// TestAdminMergeRemapsWeCom: a merge points the WeCom departments that
+// mapped to the merged department at the target (else the next sync would
+// bring it back); before the first sync there is nothing to remap and the
+// merge goes through.
+func TestAdminMergeRemapsWeCom(t *testing.T) {
+	wa := &fakeWeComAdmin{mapping: map[int]string{}}
+	ts, _ := newNotifyServer(t, func(o *Options) { o.WeComAdmin = wa })
+	ctx := context.Background()
+	for _, d := range []string{"华东区", "综合部", "临时组"} {
+		if err := ts.files.SaveDepartment(ctx, files.Department{Name: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := ts.signIn(admin)
+	if rec := ts.postForm(tok, "/admin/departments/"+url.PathEscape("临时组")+"/merge", url.Values{"into": {"综合部"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("merge before any sync: %d", rec.Code)
+	}
+	if _, err := wa.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := ts.postForm(tok, "/admin/departments/"+url.PathEscape("华东区")+"/merge", url.Values{"into": {"综合部"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("merge: %d", rec.Code)
+	}
+	if got := wa.mapping; len(got) != 1 || got[4] != "综合部" {
+		t.Errorf("WeCom mapping after the merge: %v, want 4 → 综合部 only", got)
+	}
+}
