@@ -6,16 +6,18 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/files"
+	"github.com/jinnang/jinnang/portal/polls"
 )
 
 // TestDeptDisplayNameShown: after 财务部 is renamed to 财务结算中心 in the
 // admin form, the new name shows where the id showed: on a pack page
 // (also one rendered and cached before the rename), in an announcement's
 // targets (list and page), in the search facets and filter chip, on a
-// file's page and on the profile; links and form values keep the id.
+// file's page, on the profile and in a poll's audience; links and form values keep the id.
 func TestDeptDisplayNameShown(t *testing.T) {
 	ts := newTestServer(t, nil)
 	ctx := context.Background()
@@ -27,6 +29,11 @@ func TestDeptDisplayNameShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := ts.opts.Announcements.Create(ctx, announce.Input{Title: "报销截止", Body: "25 日前", Targets: []string{"财务部", "人力资源部"}, By: admin.ID, ByName: admin.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := ts.opts.Polls.(*polls.Service).Create(ctx, polls.Poll{Title: "年会去哪", Questions: []polls.Question{{Text: "地点", Kind: polls.Single, Options: []string{"海边", "山里"}}},
+		Departments: []string{"财务部"}, Deadline: testNow.Add(7 * 24 * time.Hour), Mode: polls.Anonymous, Owner: admin.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +56,7 @@ func TestDeptDisplayNameShown(t *testing.T) {
 		{"filter chip", ts.token, "/search?q=" + url.QueryEscape("报销") + "&dept=" + url.QueryEscape("财务部"), "部门：" + shown + " ✕"},
 		{"file page", ts.token, "/files/" + f.ID, deptLink + shown + "</a>"},
 		{"profile", finance, "/me", "<dd>" + shown + "</dd>"},
+		{"poll audience", finance, "/polls/" + pl.ID, shown + " ·"},
 	} {
 		rec := ts.send(c.tok, http.MethodGet, c.path, nil, nil)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), c.want) {
