@@ -132,6 +132,7 @@ type server struct {
 	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
 	homePacks    homePacks        // home's index answers (home.go)
 	deptNames    deptNameCache    // department display names (deptnames.go)
+	homeStory    homeStory        // home's story of the day (home.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
