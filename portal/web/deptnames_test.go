@@ -43,11 +43,15 @@ func TestDeptDisplayNameShown(t *testing.T) {
 	if !strings.Contains(before, deptLink+"财务部</a>") || strings.Contains(before, shown) {
 		t.Fatalf("pack page before the rename:\n%s", before)
 	}
+	if home := do(ts, http.MethodGet, "/", nil).Body.String(); !strings.Contains(home, deptLink+"财务部</a>") { // rendered and cached
+		t.Fatalf("home before the rename lacks 财务部")
+	}
 	if rec := ts.postForm(ts.signIn(admin), "/admin/departments/"+url.PathEscape("财务部")+"/rename", url.Values{"display": {shown}}); rec.Code != http.StatusSeeOther {
 		t.Fatalf("rename: %d", rec.Code)
 	}
 	finance := ts.signIn(financeEd)
 	for _, c := range []struct{ what, tok, path, want string }{
+		{"home (cached before)", ts.token, "/", deptLink + shown + "</a>"},
 		{"pack page", ts.token, "/packs/expense-claims", deptLink + shown + "</a>"},
 		{"pack owner", ts.token, "/packs/expense-claims", deptLink + shown + "</a>"},
 		{"announcement list", finance, "/announcements", deptLink + shown + "</a>"},
