@@ -13,6 +13,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // A page of announcements costs the same however many there are: with an
@@ -169,8 +170,8 @@ func (s *Service) listPage(ctx context.Context, q Query) (Result, error) {
 		}
 		isPinned[id] = true
 		a, err := s.read(ctx, key(id), "")
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted meanwhile
+		if record.Skip(err) {
+			continue // deleted meanwhile, or corrupt (logged, on /admin/health)
 		}
 		if err != nil {
 			return Result{}, err
@@ -190,8 +191,8 @@ func (s *Service) listPage(ctx context.Context, q Query) (Result, error) {
 			continue
 		}
 		a, err := s.read(ctx, obj.Key, obj.ETag)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		if record.Skip(err) {
+			continue // deleted meanwhile, or corrupt (logged, on /admin/health)
 		}
 		if err != nil {
 			return Result{}, err
