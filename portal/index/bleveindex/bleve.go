@@ -505,8 +505,18 @@ func singleChars(words []lang.Word) bool {
 
 func (x *Index) search(ctx context.Context, q index.Query, text string, words []lang.Word, offset, limit int, headOnly bool) (index.Result, error) {
 	bq := query.NewBooleanQuery(nil, nil, nil)
+	filter := filterQuery(q)
 	if text == "" {
-		bq.AddMust(bleve.NewMatchAllQuery())
+		// A list: its filters select (a kind's or a department's posting
+		// list leads), where match-all filtered stepped through every
+		// document of the index (the 15 files of /files walked 100,000
+		// stories and packs at L).
+		if filter != nil {
+			bq.AddMust(filter)
+			filter = nil
+		} else {
+			bq.AddMust(bleve.NewMatchAllQuery())
+		}
 	} else {
 		tq := textQuery(text, words, headOnly)
 		if tq == nil {
@@ -515,8 +525,8 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 		}
 		bq.AddMust(tq)
 	}
-	if f := filterQuery(q); f != nil {
-		bq.AddFilter(f)
+	if filter != nil {
+		bq.AddFilter(filter)
 	}
 	if hidden := hiddenQuery(q); len(hidden) > 0 {
 		bq.AddMustNot(hidden...)
