@@ -139,12 +139,13 @@ func (s *server) search(c echo.Context) error {
 		Sort: index.SortRelevance, Offset: (page - 1) * perPage, Limit: perPage, Facets: true,
 	}
 	var res index.Result
+	var serial uint64
 	var err error
 	if s.searchSvc != nil {
 		q.Readers, q.Now = readersOf(userOf(c)), s.now()
-		res, err = s.cachedSearch(c.Request().Context(), q, s.searchSvc.Search)
+		res, serial, err = s.cachedSearch(c.Request().Context(), q, s.searchSvc.Search)
 	} else {
-		res, err = s.cachedSearch(c.Request().Context(), q, s.packs.Search)
+		res, serial, err = s.cachedSearch(c.Request().Context(), q, s.packs.Search)
 	}
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
@@ -171,7 +172,7 @@ func (s *server) search(c echo.Context) error {
 	if s.searchSvc != nil && page == 1 && dept == "" && tag == "" && kind == "" && !typing(c) {
 		s.searchSvc.Record(text, res.Total, v.Weak)
 	}
-	key, err := searchPageKey(v)
+	key, err := searchPageKey(v, serial)
 	if err != nil {
 		return fmt.Errorf("search: page key: %w", err)
 	}
