@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,11 @@ import (
 // once; a change made through another process or an import shows within
 // the TTL.
 const searchResultTTL = 2 * time.Second
+
+// searchCacheOff turns the answer cache off with JINNANG_BLEVE_CACHE=0,
+// which also turns off the index's window cache: for measuring what a
+// first-time search costs end to end (BenchmarkCorpusHTTP).
+var searchCacheOff = os.Getenv("JINNANG_BLEVE_CACHE") == "0"
 
 // searchResultsMax bounds the cached answers (each is a page of hits and
 // the facets, a few kB); when full the cache starts again.
@@ -61,7 +67,7 @@ func (s *server) cachedSearch(ctx context.Context, q index.Query, search func(co
 	sr.mu.Lock()
 	e, ok := sr.entries[key]
 	sr.mu.Unlock()
-	if ok && e.writes == writes && now.Sub(e.at) < searchResultTTL && !now.Before(e.at) {
+	if ok && !searchCacheOff && e.writes == writes && now.Sub(e.at) < searchResultTTL && !now.Before(e.at) {
 		return e.res, e.serial, nil
 	}
 	res, err := search(ctx, q)
