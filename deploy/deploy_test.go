@@ -13,8 +13,10 @@ import (
 )
 
 // TestComposeConfig validates compose.yaml with docker compose (images are
-// not pulled). It copies the files into a temp directory with dummy secret
-// files, as an operator would create them.
+// not pulled) where the compose plugin exists. It copies the files into a
+// temp directory with dummy secret files and an .env, as an operator would
+// create them. Without the plugin, TestComposeProject still validates the
+// file with the Compose specification's loader.
 func TestComposeConfig(t *testing.T) {
 	docker, err := exec.LookPath("docker")
 	if err != nil {
@@ -25,24 +27,7 @@ func TestComposeConfig(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, docker, "compose", "version").CombinedOutput(); err != nil {
 		t.Skipf("SKIP: docker compose is not available (%v: %s); compose.yaml is not validated", err, strings.TrimSpace(string(out)))
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"compose.yaml", "nginx.conf", "Dockerfile"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"minio_root_user", "minio_root_password", "meili_master_key", "jinnang_secret_key", "metrics_token"} {
-		if err := os.WriteFile(filepath.Join(dir, "secrets", s), []byte("test-"+s+"-0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := stage(t, nil, testDotEnv)
 	cmd := exec.CommandContext(ctx, docker, "compose", "-f", filepath.Join(dir, "compose.yaml"), "config")
 	cmd.Env = append(os.Environ(), "JINNANG_AUTH=oidc", "JINNANG_BASE_URL=https://jinnang.example.com")
 	out, err := cmd.CombinedOutput()

@@ -43,7 +43,8 @@ func backupCmd(ctx context.Context, cfg config.Config, log *slog.Logger, start t
 	if err != nil {
 		return err
 	}
-	log.Info("backup finished", "file", cfg.Args[0], "objects", st.Objects, "bytes", st.Bytes, "took", time.Since(start).Round(time.Millisecond))
+	log.Info("backup finished", "file", cfg.Args[0], "objects", st.Objects, "bytes", st.Bytes,
+		"older_versions", st.Versions, "older_version_bytes", st.VersionBytes, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -58,6 +59,10 @@ func restoreCmd(ctx context.Context, cfg config.Config, log *slog.Logger, start 
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", cfg.Args[0], err)
 	}
-	log.Info("restore finished; reindexing", "file", cfg.Args[0], "objects", st.Objects, "bytes", st.Bytes, "took", time.Since(start).Round(time.Millisecond))
+	if st.Warning != "" {
+		log.Warn("restore: history not restored: "+st.Warning, "file", cfg.Args[0])
+	}
+	log.Info("restore finished; reindexing", "file", cfg.Args[0], "objects", st.Objects, "bytes", st.Bytes,
+		"older_versions", st.Versions, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

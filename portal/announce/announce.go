@@ -139,6 +139,9 @@ type Query struct {
 	Now time.Time
 	// Offset and Limit page the list; Limit ≤ 0 means no limit.
 	Offset, Limit int
+	// NoTotal says the caller does not use Result.Total (home): a bounded
+	// page then skips counting the matches in the index.
+	NoTotal bool
 }
 
 // Result is one page of a list: pinned first, then newest first.
@@ -159,6 +162,9 @@ type Service struct {
 
 	index index.Index // nil: announcements are not searchable (see UseIndex)
 	log   *slog.Logger
+
+	counts map[string]countEntry // index counts of recent pages (pinned.go)
+	writes int                   // bumped by every write here; drops counts
 }
 
 // entry is a parsed record as of one ETag.
@@ -200,6 +206,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*Announcement, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("announce: create: %w", err)
+	}
+	if a.Pinned {
+		s.keepPinned(ctx, a.ID, true)
 	}
 	return &a, nil
 }
@@ -244,6 +253,9 @@ func (s *Service) Update(ctx context.Context, id string, in Input, ifMatch strin
 	if err := s.put(ctx, &next, store.PutOptions{IfMatch: ifMatch}); err != nil {
 		return nil, fmt.Errorf("announce: update: %w", err)
 	}
+	if next.Pinned != cur.Pinned {
+		s.keepPinned(ctx, id, next.Pinned)
+	}
 	return &next, nil
 }
 
@@ -262,14 +274,25 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	s.mu.Lock()
 	delete(s.cache, k)
 	s.mu.Unlock()
+	s.keepPinned(ctx, id, false)
 	s.unindex(ctx, id)
+	s.wrote()
 	return nil
 }
 
 // List returns the announcements q selects: pinned first, then newest
-// first. It lists the keys (newest first by construction) and reads only the
-// objects whose ETag it has not seen.
+// first. A page (Limit > 0) of a query for everyone costs the same however
+// many announcements there are (pinned.go); otherwise List lists every key
+// (newest first by construction) and reads only the objects whose ETag it
+// has not seen.
 func (s *Service) List(ctx context.Context, q Query) (Result, error) {
+	if s.index != nil && q.Limit > 0 && q.indexable() {
+		return s.listPage(ctx, q)
+	}
+	return s.listAll(ctx, q)
+}
+
+func (s *Service) listAll(ctx context.Context, q Query) (Result, error) {
 	var pinned, rest []Announcement
 	seen := map[string]bool{}
 	for obj, err := range s.store.List(ctx, prefix) {
@@ -366,9 +389,7 @@ func (s *Service) read(ctx context.Context, k, etag string) (Announcement, error
 	if a.HTML, err = s.md.RenderBody(k, []byte(a.Body)); err != nil {
 		return Announcement{}, fmt.Errorf("announce: render %s: %w", k, err)
 	}
-	s.mu.Lock()
-	s.cache[k] = &entry{etag: obj.ETag, a: a.clone()}
-	s.mu.Unlock()
+	s.remember(k, obj.ETag, a)
 	return a, nil
 }
 
@@ -388,11 +409,20 @@ func (s *Service) put(ctx context.Context, a *Announcement, opts store.PutOption
 		return fmt.Errorf("save announcement %s: %w", a.ID, err)
 	}
 	a.ETag, a.HTML = obj.ETag, html
-	s.mu.Lock()
-	s.cache[key(a.ID)] = &entry{etag: obj.ETag, a: a.clone()}
-	s.mu.Unlock()
+	s.remember(key(a.ID), obj.ETag, *a)
 	s.indexOne(ctx, a)
+	s.wrote()
 	return nil
+}
+
+// remember caches a as the record under k at etag (bounded by maxCache).
+func (s *Service) remember(k, etag string, a Announcement) {
+	s.mu.Lock()
+	if len(s.cache) >= maxCache {
+		clear(s.cache)
+	}
+	s.cache[k] = &entry{etag: etag, a: a.clone()}
+	s.mu.Unlock()
 }
 
 // clone copies a so callers cannot change a cached record's targets.

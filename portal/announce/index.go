@@ -2,10 +2,12 @@ package announce
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/store"
 )
 
 // Kind is the index kind of announcements.
@@ -70,9 +72,18 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 	if s.index == nil {
 		return 0, nil
 	}
-	res, err := s.List(ctx, Query{Any: true})
+	res, err := s.listAll(ctx, Query{Any: true})
 	if err != nil {
 		return 0, err
+	}
+	p := pinnedRecord{IDs: []string{}}
+	for _, a := range res.Items {
+		if a.Pinned {
+			p.IDs = append(p.IDs, a.ID)
+		}
+	}
+	if err := s.writePinned(ctx, p, store.PutOptions{}); err != nil {
+		return 0, fmt.Errorf("announce: rebuild %s: %w", pinnedKey, err)
 	}
 	byID := make(map[string]*Announcement, len(res.Items))
 	ids := make([]string, 0, len(res.Items))

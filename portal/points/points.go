@@ -191,11 +191,7 @@ func (s *Service) Board(ctx context.Context, month time.Time) (*Board, error) {
 	t := s.tally
 	s.mu.Unlock()
 	if t != nil {
-		all, err := s.monthContributions(ctx, t, month)
-		if err != nil {
-			return nil, err
-		}
-		return s.board(all, month), nil
+		return s.monthBoard(ctx, t, month)
 	}
 	all, err := s.contributions(ctx)
 	if err != nil {
@@ -252,16 +248,16 @@ func (s *Service) Badges(ctx context.Context, userID string) ([]string, error) {
 	s.mu.Lock()
 	t := s.tally
 	s.mu.Unlock()
-	var all, month []Contribution
+	var all []Contribution
+	var b *Board
 	var err error
 	if t != nil {
-		// One person record and the month's shards (cached), not everything.
+		// One person record and the month's ranking (cached), not everything.
 		if all, err = s.personContributions(ctx, t, userID); err == nil {
-			month, err = s.monthContributions(ctx, t, s.now())
+			b, err = s.monthBoard(ctx, t, s.now())
 		}
-	} else {
-		all, err = s.contributions(ctx)
-		month = all
+	} else if all, err = s.contributions(ctx); err == nil {
+		b = s.board(all, s.now()) // the same contributions: computed once per view
 	}
 	if err != nil {
 		return nil, err
@@ -284,7 +280,6 @@ func (s *Service) Badges(ctx context.Context, userID string) ([]string, error) {
 	if counts[KindStory] >= StoriesBadge {
 		badges = append(badges, BadgeStories)
 	}
-	b := s.board(month, s.now()) // the same contributions: computed once per view
 	for _, e := range b.Entries {
 		if e.Rank <= StarTop && e.UserID == userID && e.Points > 0 {
 			badges = append(badges, BadgeStar)

@@ -97,12 +97,121 @@ type tally struct {
 	mu      sync.Mutex
 	built   bool
 	boards  map[string]cachedBoard
-	rebuild sync.Mutex // one RebuildTally at a time in this process
+	shards  map[string]shardCopy // decoded shards by key, checked by ETag
+	rebuild sync.Mutex           // one RebuildTally at a time in this process
+}
+
+// maxShards bounds the decoded shards a process keeps.
+const maxShards = 64
+
+// shardCopy is a decoded shard as of one ETag.
+type shardCopy struct {
+	etag  string
+	items []Contribution
+}
+
+// shard returns the contributions in the shard under key: it asks the
+// store for the shard's ETag and decodes the shard only when it changed
+// since this process last read it (a month's shards can hold megabytes of
+// JSON; decoding them was the leaderboard's once-a-minute cost).
+func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contribution, error) {
+	t.mu.Lock()
+	c, ok := t.shards[key]
+	t.mu.Unlock()
+	if ok { // one Stat; the shard is read again only when it changed
+		obj, err := t.st.Stat(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("points: %w", err)
+		}
+		if c.etag == obj.ETag {
+			return c.items, nil
+		}
+	}
+	var set tallySet
+	etag, err := record.Read(ctx, t.st, key, &set, tallyMax)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	items := make([]Contribution, 0, len(set.Items))
+	for _, c := range set.Items {
+		items = append(items, c)
+	}
+	slices.SortFunc(items, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
+	t.mu.Lock()
+	if t.shards == nil || len(t.shards) >= maxShards {
+		t.shards = map[string]shardCopy{}
+	}
+	t.shards[key] = shardCopy{etag: etag, items: items}
+	t.mu.Unlock()
+	return items, nil
 }
 
 type cachedBoard struct {
-	all []Contribution
-	at  time.Time
+	all   []Contribution
+	at    time.Time
+	board *Board // s.board(all, month), made on first use
+}
+
+// monthBoard is the ranking of month from the stored tally, ranked once
+// per cached read of the shards (a month can hold tens of thousands of
+// contributions; /me asks for it on every view for the star badge).
+func (s *Service) monthBoard(ctx context.Context, t *tally, month time.Time) (*Board, error) {
+	all, err := s.monthContributions(ctx, t, month)
+	if err != nil {
+		return nil, err
+	}
+	mk := monthKey(month)
+	t.mu.Lock()
+	c, ok := t.boards[mk]
+	var b *Board
+	if ok && c.board != nil && sameSlice(c.all, all) {
+		b = c.board
+	}
+	t.mu.Unlock()
+	if b == nil {
+		b = s.board(all, month)
+		t.mu.Lock()
+		if c, ok := t.boards[mk]; ok && sameSlice(c.all, all) {
+			c.board = b
+			t.boards[mk] = c
+		}
+		t.mu.Unlock()
+	}
+	cp := *b
+	cp.Entries = slices.Clone(b.Entries)
+	return &cp, nil
+}
+
+// mergeByRef merges runs each sorted by Ref into one new slice sorted by Ref.
+func mergeByRef(runs [][]Contribution) []Contribution {
+	n := 0
+	for _, r := range runs {
+		n += len(r)
+	}
+	out := make([]Contribution, 0, n)
+	pos := make([]int, len(runs))
+	for len(out) < n {
+		best := -1
+		for i, r := range runs {
+			if pos[i] < len(r) && (best < 0 || r[pos[i]].Ref < runs[best][pos[best]].Ref) {
+				best = i
+			}
+		}
+		out = append(out, runs[best][pos[best]])
+		pos[best]++
+	}
+	return out
+}
+
+// sameSlice reports whether a and b are the same cached slice.
+func sameSlice(a, b []Contribution) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // UseStore makes the Service keep and read the stored tally in st instead
@@ -215,21 +324,15 @@ func (s *Service) monthContributions(ctx context.Context, t *tally, month time.T
 		return c.all, nil
 	}
 	t.mu.Unlock()
-	var all []Contribution
+	var runs [][]Contribution // each sorted by ref
 	for i := range TallyShards {
-		var set tallySet
-		_, err := record.Read(ctx, t.st, shardKey(month, i), &set, tallyMax)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		items, err := s.shard(ctx, t, shardKey(month, i))
 		if err != nil {
-			return nil, fmt.Errorf("points: %w", err)
+			return nil, err
 		}
-		for _, c := range set.Items {
-			all = append(all, c)
-		}
+		runs = append(runs, items)
 	}
-	slices.SortFunc(all, func(a, b Contribution) int { return cmp.Compare(a.Ref, b.Ref) })
+	all := mergeByRef(runs)
 	t.mu.Lock()
 	t.boards[mk] = cachedBoard{all: all, at: s.now()}
 	t.mu.Unlock()

@@ -121,6 +121,31 @@ func TestRecordKeepsTallyAcrossProcesses(t *testing.T) {
 	if got := board(b); !reflect.DeepEqual(got, want) {
 		t.Errorf("after the cache expired: %v, want %v", got, want)
 	}
+	// b keeps the decoded shards: with its cache expired and nothing
+	// changed it only asks for their ETags; a shard changed by a is read
+	// again.
+	clock = clock.Add(CacheFor)
+	st.Reset()
+	if got := board(b); !reflect.DeepEqual(got, want) {
+		t.Errorf("unchanged shards: %v, want %v", got, want)
+	}
+	if c := st.Counts(); c.Get != 0 || c.Stat > TallyShards {
+		t.Errorf("board over unchanged shards: %d gets, %d stats; want 0 and ≤ %d", c.Get, c.Stat, TallyShards)
+	}
+	if err := a.Record(ctx, "story-extra", Contribution{UserID: "u:2", Name: "u:2", Kind: KindStory, At: may}, true); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(CacheFor)
+	if got := board(b); got["u:2"] != 15 {
+		t.Errorf("a shard changed elsewhere: u:2 has %d, want 15", got["u:2"])
+	}
+	if err := a.Record(ctx, "story-extra", Contribution{UserID: "u:2", Kind: KindStory, At: may}, false); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(CacheFor)
+	if got := board(b); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the extra story went: %v, want %v", got, want)
+	}
 	// An edit re-records with a later time: the story stays in May.
 	if err := a.Record(ctx, "story-0", Contribution{UserID: "u:0", Name: "u:0", Kind: KindStory, At: may.AddDate(0, 1, 0)}, true); err != nil {
 		t.Fatal(err)

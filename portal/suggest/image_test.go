@@ -130,7 +130,7 @@ func TestSubmitRefusesUnprocessedOrTooManyImages(t *testing.T) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
-	if keys := keysUnder(t, st, "suggest/"); len(keys) != 1 {
+	if keys := keysUnder(t, st, "suggest/"); len(keys) != 2 || keys[1] != newestDone { // the box and the markers' flag
 		t.Errorf("refused submits left objects: %q", keys)
 	}
 }

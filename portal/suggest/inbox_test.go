@@ -84,6 +84,37 @@ func TestInboxPagesNewestFirstWithBoundedReads(t *testing.T) {
 	if res, err := s.Inbox(ctx, Filter{}, ""); err != nil || len(res.Items) != InboxPage || res.Items[0].Body != "建议00" {
 		t.Errorf("after losing the markers: %d %v", len(res.Items), err)
 	}
+	// A store from before the newest-first markers: a new process rebuilds
+	// them on its first call, and pages are newest first again.
+	for _, p := range []string{newestPrefix, newestDone} {
+		for obj, err := range disk.List(ctx, p) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := disk.Delete(ctx, obj.Key); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s2, err := New(cs, []byte(strings.Repeat("k", 32)), Options{Clock: func() time.Time { return day }, KDF: KDF{Time: 1, Memory: 1024, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s2.Inbox(ctx, Filter{}, ""); err != nil || len(res.Items) != InboxPage || res.Items[0].Body != "建议00" || res.Items[InboxPage-1].Body != "建议14" {
+		t.Errorf("after losing the newest-first markers: %d %v", len(res.Items), err)
+	}
+	// A busy day does not make a page cost more: 300 more suggestions today.
+	for i := range 300 {
+		if _, _, err := s.Submit(ctx, box.ID, "", fmt.Sprintf("今天%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs.Reset()
+	if res, err := s.Inbox(ctx, Filter{}, ""); err != nil || len(res.Items) != InboxPage {
+		t.Fatalf("busy day: %d %v", len(res.Items), err)
+	} else if c := cs.Counts(); c.Ops() > InboxPage+6 || c.Listed > 2*InboxPage+4 {
+		t.Errorf("busy day: %d store ops, %d keys listed", c.Ops(), c.Listed)
+	}
 	if _, err := s.Inbox(ctx, Filter{}, "../etc"); err == nil {
 		t.Error("bad cursor accepted")
 	}

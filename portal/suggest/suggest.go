@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -177,6 +178,10 @@ type Service struct {
 	clock func() time.Time
 	kdf   KDF
 	dummy []byte // salt of the hash run when a code matches nothing
+	// newest says the newest-first markers are complete (inbox.go): seen
+	// once per process.
+	newest atomic.Bool
+	oldest atomic.Value // string: the oldest day marker seen (inbox.go)
 }
 
 // Options configure a Service.
@@ -315,6 +320,9 @@ func (s *Service) CreateBox(ctx context.Context, title, intro string, categories
 			continue // an ID collision: draw again
 		}
 		if err != nil {
+			return nil, fmt.Errorf("suggest: create box: %w", err)
+		}
+		if err := s.markNewestFresh(ctx); err != nil {
 			return nil, fmt.Errorf("suggest: create box: %w", err)
 		}
 		return b, nil

@@ -36,7 +36,7 @@ func init() {
 		"admindept.rename.bad":    {"名称需为 1 到 %d 个字符，不能含“/”或控制字符。", "Give 1 to %d characters without “/” or control characters."},
 		"admindept.merge":         {"合并到另一个部门", "Merge into another department"},
 		"admindept.merge.into":    {"合并到", "Merge into"},
-		"admindept.merge.confirm": {"「%s」的锦囊、文件、公告对象和部门负责人都会移到所选部门，然后删除「%s」。此操作不能撤销。", "The packs, files, announcement audiences and editors of “%s” move to the chosen department, then “%s” is deleted. This cannot be undone."},
+		"admindept.merge.confirm": {"「%s」的锦囊、文件、公告对象、投票、一线上报、群机器人、成员和部门负责人都会移到所选部门，然后删除「%s」。此操作不能撤销。", "The packs, files, announcement audiences, polls, front-line reports, group robot, members and editors of “%s” move to the chosen department, then “%s” is deleted. This cannot be undone."},
 		"admindept.merge.yes":     {"合并", "Merge"},
 		"admindept.merge.pick":    {"请选择另一个部门", "Pick another department"},
 		"admindept.merge.partial": {"合并没有完成（%s）；可以再点一次“合并”继续。", "The merge did not finish (%s); press Merge again to continue."},
@@ -140,11 +140,16 @@ func (s *server) moveDepartment(c echo.Context, from, into string) (string, erro
 			return counts(), fmt.Errorf("merge: roles: %w", err)
 		}
 	}
-	nFiles, err = s.files.(deptMover).MoveDepartment(ctx, from, into)
+	rest, err := s.moveDepartmentRest(ctx, from, into) // admindeptmerge_rest.go
 	if err != nil {
-		return counts(), fmt.Errorf("merge: files: %w", err)
+		return counts() + rest, err
 	}
-	return counts(), nil
+	nFiles, err = s.files.(deptMover).MoveDepartment(ctx, from, into)
+	s.forgetDeptNames()
+	if err != nil {
+		return counts() + rest, fmt.Errorf("merge: files: %w", err)
+	}
+	return counts() + rest, nil
 }
 
 // movePacks publishes a new version of every pack of from with department
@@ -251,6 +256,7 @@ func (s *server) renameDepartment(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("rename department %q: %w", name, err)
 	}
+	s.forgetDeptNames()
 	s.record(c, audit.Entry{Actor: u.ID, Action: "department.rename", Target: "department:" + name, Detail: d.Shown()})
 	return c.Redirect(http.StatusSeeOther, adminDeptEditURL(name))
 }

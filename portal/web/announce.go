@@ -172,7 +172,7 @@ func (s *server) homeAnnouncementList(c echo.Context) ([]announceItem, error) {
 		return nil, nil
 	}
 	u := userOf(c)
-	q := announce.Query{Everyone: true, Now: s.now(), Limit: homeAnnouncements}
+	q := announce.Query{Everyone: true, Now: s.now(), Limit: homeAnnouncements, NoTotal: true}
 	if u != nil && u.Department != "" {
 		q.Departments = []string{u.Department}
 	}

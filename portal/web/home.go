@@ -12,6 +12,7 @@ import (
 
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/stories"
 )
 
 const homeLatest = 6
@@ -108,4 +109,53 @@ func (s *server) home(c echo.Context) error {
 		parts = append(parts, string(a.HTML))
 	}
 	return s.renderCached(c, 200, pageHome, tmplContent, v, parts...)
+}
+
+// homeStoryTTL bounds how long home keeps the story of the day it picked.
+// Picking asks the index for the story at a day-dependent offset of the
+// whole feed, which past the feed head walks that many hits (the deep
+// paging of /stories?page=20: 0.1 s at L); within the TTL home only reads
+// the picked story's record,
+// so a hidden or deleted story leaves home at once, in every process. New
+// stories can move the day's pick (it depends on their number); home
+// follows within homeStoryTTL.
+const homeStoryTTL = 10 * time.Minute
+
+// homeStory is the story of the day home last picked.
+type homeStory struct {
+	mu  sync.Mutex
+	day string
+	id  string
+	at  time.Time
+}
+
+// dailyStory returns the story of the day: the one picked less than
+// homeStoryTTL ago while it is still visible, else a new pick.
+func (s *server) dailyStory(ctx context.Context) (*stories.Story, error) {
+	now := s.now()
+	day := now.Format(time.DateOnly)
+	hs := &s.homeStory
+	hs.mu.Lock()
+	id := ""
+	if hs.day == day && now.Sub(hs.at) < homeStoryTTL && !now.Before(hs.at) {
+		id = hs.id
+	}
+	hs.mu.Unlock()
+	if id != "" {
+		st, err := s.stories.Get(ctx, id)
+		switch {
+		case err == nil && st.Visible():
+			return st, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	st, err := s.stories.DailyPick(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	hs.mu.Lock()
+	hs.day, hs.id, hs.at = day, st.ID, now
+	hs.mu.Unlock()
+	return st, nil
 }

@@ -64,6 +64,10 @@ type packView struct {
 	State string
 	// Path is the reading path the reader came from, with the next step.
 	Path *pathStep
+	// ShareURL is the signed link of the 分享 action ("" for a pack that is
+	// not live); ShareDays its lifetime (sharelink.go).
+	ShareURL  string
+	ShareDays int
 }
 
 // packPage shows one pack. Its ETag covers the pack version, the language,
@@ -103,6 +107,8 @@ func (s *server) packPage(c echo.Context) error {
 		return err
 	}
 	extra := s.now().Format(time.DateOnly) + c.QueryParam("reviewed")
+	// The share link names the origin; the department its display name.
+	extra += "\x00" + s.origin(c) + "\x00" + s.deptShown(p.Meta.Department)
 	if info != nil {
 		extra += info.ETag()
 	}
@@ -134,6 +140,7 @@ func (s *server) packPage(c echo.Context) error {
 	v.Title = p.Meta.Title
 	v.Nav = "packs"
 	v.Share = s.packShare(p)
+	v.ShareURL, v.ShareDays = s.origin(c)+s.sharePath(p.Slug), int(shareLinkTTL/shareDay)
 	// The ETag covers the pack, its info, the path step, the date, the
 	// user's ID, CSRF token and edit right; the shared page data (name,
 	// unread count, query in the language switch) is the rest of the key.

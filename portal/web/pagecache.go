@@ -139,7 +139,7 @@ func (s *server) renderCached(c echo.Context, status int, page, fragment string,
 	var key [32]byte
 	var body []byte
 	if len(cacheKey) > 0 {
-		key = renderKey(page, name, l, u.version, cacheKey...)
+		key = renderKey(page, name, l, u.version+"\x00"+s.deptNamesGen(), cacheKey...) // deptName shows in cached pages
 		body, ok = s.pages.page(key)
 	}
 	if body == nil {

@@ -291,7 +291,11 @@ func (s *server) loadPoll(c echo.Context) (pollView, error) {
 	for i, q := range p.Questions {
 		v.Qs = append(v.Qs, pollQ{Question: q, Num: i + 1, Name: "q" + strconv.Itoa(i)})
 	}
-	v.Audience = strings.Join(p.Departments, "、")
+	shown := make([]string, len(p.Departments))
+	for i, d := range p.Departments {
+		shown[i] = s.deptShown(d) // the display name after a rename (deptnames.go)
+	}
+	v.Audience = strings.Join(shown, "、")
 	v.Nav = "polls"
 	return v, nil
 }

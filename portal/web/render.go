@@ -59,8 +59,9 @@ type ui struct {
 	version string // asset and template version, part of page ETags
 }
 
-// loadUI hashes the assets and parses every page for every language.
-func loadUI(templates, assets fs.FS) (*ui, error) {
+// loadUI hashes the assets and parses every page for every language; extra
+// holds the template funcs bound to the server (deptName).
+func loadUI(templates, assets fs.FS, extra template.FuncMap) (*ui, error) {
 	at, err := loadAssets(assets)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func loadUI(templates, assets fs.FS) (*ui, error) {
 	}
 	u := &ui{assets: at, pages: map[Lang]map[string]*template.Template{}, version: at.version + "-" + tv}
 	for _, l := range []Lang{LangZh, LangEn} {
-		set, err := parsePages(templates, l, at)
+		set, err := parsePages(templates, l, at, extra)
 		if err != nil {
 			return nil, err
 		}
@@ -81,8 +82,8 @@ func loadUI(templates, assets fs.FS) (*ui, error) {
 }
 
 // parsePages parses layout and partials once, then clones them per page.
-func parsePages(fsys fs.FS, l Lang, at *assetTable) (map[string]*template.Template, error) {
-	base, err := template.New("").Funcs(funcMap(l, at)).ParseFS(fsys, "layout.html", "partials/*.html")
+func parsePages(fsys fs.FS, l Lang, at *assetTable, extra template.FuncMap) (map[string]*template.Template, error) {
+	base, err := template.New("").Funcs(funcMap(l, at)).Funcs(extra).ParseFS(fsys, "layout.html", "partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout and partials: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jinnang/jinnang/portal/announce"
 	"github.com/jinnang/jinnang/portal/audit"
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/files"
@@ -121,6 +122,9 @@ func TestAuditPagesFiltersAndNames(t *testing.T) {
 // testStoreWrap, when set, wraps the store of the next newTestServer.
 var testStoreWrap func(store.Store) store.Store
 
+// maxKeysListed bounds the keys a view of these pages may list.
+var maxKeysListed = map[string]int64{"/": 50, "/announcements": 50, "/suggest": 50}
+
 // maxOpsPerView is the bound of store operations one page view may cost,
 // whatever the size of the company's history.
 const maxOpsPerView = 20
@@ -213,8 +217,20 @@ func TestStoreOpsPerPageView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 40 {
+	for i := range 80 { // more than a page listing a month of markers would read
 		if _, _, err := sg.Submit(ctx, box.ID, "", fmt.Sprintf("建议%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 80 announcements, a third for everyone, one pinned: home and a page of
+	// /announcements walk only the newest keys (old code listed all 80).
+	an := ts.opts.Announcements.(*announce.Service)
+	for i := range 80 {
+		in := announce.Input{Title: fmt.Sprintf("通知%02d", i), Body: "正文", By: admin.ID, ByName: admin.Name, Everyone: i%3 == 0, Pinned: i == 5}
+		if !in.Everyone {
+			in.Targets = []string{[]string{"销售部", "财务部"}[i%2]}
+		}
+		if _, err := an.Create(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,6 +256,8 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		{"/files", true}, // a record per card (old page of 20: 21)
 		{"/files?page=2", true},
 		{"/suggest", true},
+		{"/announcements", true},
+		{"/announcements?page=2", true},
 		{"/", true},
 		{"/me", true},
 	}
@@ -297,6 +315,11 @@ func TestStoreOpsPerPageView(t *testing.T) {
 		t.Logf("%-40s %4d store ops (get %d, stat %d, list %d listing %d keys)", p.path, c.Ops(), c.Get, c.Stat, c.List, c.Listed)
 		if p.bounded && c.Ops() > maxOpsPerView {
 			t.Errorf("GET %s: %d store operations, want ≤ %d: %+v", p.path, c.Ops(), maxOpsPerView, c)
+		}
+		// The pages that walk newest-first keys stop when they are full
+		// (a LIST op counts pages of 1,000 keys, so bound the keys too).
+		if lim, ok := maxKeysListed[strings.SplitN(p.path, "?", 2)[0]]; ok && c.Listed > lim {
+			t.Errorf("GET %s: listed %d keys, want ≤ %d", p.path, c.Listed, lim)
 		}
 	}
 }

@@ -769,7 +769,7 @@ func (s *server) storyOfTheDay(c echo.Context) (*storyCard, error) {
 	if s.stories == nil {
 		return nil, nil
 	}
-	st, err := s.stories.DailyPick(c.Request().Context(), s.now())
+	st, err := s.dailyStory(c.Request().Context())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

@@ -133,6 +133,8 @@ type server struct {
 	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
 	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
 	homePacks    homePacks        // home's index answers (home.go)
+	deptNames    deptNameCache    // department display names (deptnames.go)
+	homeStory    homeStory        // home's story of the day (home.go)
 	metrics      *metrics.Metrics // request counters (metrics.go)
 	metricsToken string
 	packs        Packs
@@ -266,7 +268,7 @@ func New(opts Options) (*echo.Echo, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	u, err := loadUI(s.templates, s.assetsFS)
+	u, err := loadUI(s.templates, s.assetsFS, s.templateFuncs())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -288,7 +290,7 @@ func (s *server) ui() (*ui, error) {
 	if s.loaded != nil {
 		return s.loaded, nil
 	}
-	u, err := loadUI(s.templates, s.assetsFS)
+	u, err := loadUI(s.templates, s.assetsFS, s.templateFuncs())
 	if err != nil {
 		return nil, fmt.Errorf("dev reload: %w", err)
 	}
@@ -360,7 +362,7 @@ func (s *server) routes(e *echo.Echo) {
 	}
 	get("/", s.home)
 	get("/packs", s.packList)
-	get("/packs/:slug", s.packPage)
+	match(getHead, "/packs/:slug", s.packPage, s.sharedOrUser) // signed share link: public preview without a session (sharelink.go)
 	get("/packs/:slug/card.png", s.packCard)
 	s.knowledgeRoutes(get, write, match)
 	s.pathsRoutes(get, write)

@@ -532,6 +532,9 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 	if text != "" && q.Facets {
 		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words, windowKey(q, text, headOnly))
 	}
+	if text == "" && !q.Facets && q.EffectiveSort() == index.SortNewest {
+		return x.searchNewest(ctx, q, bq, sortBy, fields, offset, limit)
+	}
 	return x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
 }
 

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +42,9 @@ func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Servi
 		b.Fatal(err)
 	}
 	pk := packs.New(cs, ix, markdown.New(), log)
+	if sv.Packs != nil {
+		pk = sv.Packs
+	}
 	pt, err := paths.New(cs, bytes.Repeat([]byte{9}, 32), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -68,41 +74,33 @@ func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Servi
 }
 
 // BenchmarkPages generates a company at S and M (JINNANG_BENCH_SIZES=S,M,L
-// chooses; M takes minutes to generate)
-// on the disk store, then views each page: it reports the store operations
-// of one view (ops/view, from store.Counting) and the time per view. The
-// leaderboard is viewed with its one-minute cache dropped (what a view costs
-// every minute).
+// chooses; M takes minutes to generate, L most of an hour) on the disk
+// store, or opens one loadgen made when JINNANG_BENCH_DIR_<size> names its
+// data directory (go run ./portal/internal/loadgen -size L -dir DIR), then
+// views each page: it reports the store operations of one view (ops/view,
+// from store.Counting) and the time per view. The leaderboard is viewed
+// with its one-minute cache dropped (what a view costs every minute).
+// JINNANG_BENCH_PAGES, a comma-separated list of paths, views only those.
 func BenchmarkPages(b *testing.B) {
 	sizes := []string{"S", "M"}
 	if env := os.Getenv("JINNANG_BENCH_SIZES"); env != "" {
 		sizes = strings.Split(env, ",")
 	}
 	for _, size := range sizes {
-		st, err := store.NewDisk(b.TempDir())
-		if err != nil {
-			b.Fatal(err)
+		cs, sv, co := company(b, size)
+		e, tok, board := portalOver(b, cs, sv.Index, sv, co)
+		pages := []string{"/", "/me", "/leaderboard", "/polls", "/polls/" + co.Poll + "/results",
+			"/stories", "/stories?page=20", "/stories/" + co.BusyStory, "/suggest", "/admin/audit", "/announcements",
+			"/packs/" + co.Pack, "/search?q=" + url.QueryEscape("年假"), "/files"}
+		if env := os.Getenv("JINNANG_BENCH_PAGES"); env != "" {
+			pages = nil
+			for _, p := range strings.Split(env, ",") {
+				pages = append(pages, strings.NewReplacer("POLL", co.Poll, "STORY", co.BusyStory, "PACK", co.Pack).Replace(p))
+			}
 		}
-		cs := store.Counting(st)
-		ix, err := bleveindex.Open("")
-		if err != nil {
-			b.Fatal(err)
-		}
-		sv, err := NewServices(cs, ix)
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		co, err := Generate(context.Background(), sv, Sizes[size], nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = ix.Close() })
-		b.Logf("size %s generated in %s", size, time.Since(start).Round(time.Second))
-		e, tok, board := portalOver(b, cs, ix, sv, co)
-		for _, page := range []string{"/", "/me", "/leaderboard", "/polls", "/polls/" + co.Poll + "/results",
-			"/stories", "/stories/" + co.BusyStory, "/suggest", "/admin/audit", "/announcements"} {
-			b.Run(size+page, func(b *testing.B) {
+		for _, page := range pages {
+			name := strings.NewReplacer(co.Poll, "POLL", co.BusyStory, "STORY", co.Pack, "PACK", "?", "_").Replace(page)
+			b.Run(size+name, func(b *testing.B) {
 				view := func() int64 {
 					req := httptest.NewRequest(http.MethodGet, page, nil)
 					req.Header.Set("Cookie", "jinnang_session="+tok)
@@ -128,8 +126,64 @@ func BenchmarkPages(b *testing.B) {
 				slices.Sort(ops)
 				slices.Sort(times)
 				b.ReportMetric(float64(ops[len(ops)/2]), "ops/view")
+				b.ReportMetric(float64(ops[len(ops)-1]), "max-ops/view")
 				b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 			})
 		}
 	}
+}
+
+// company opens the company of size: the data directory loadgen filled
+// when JINNANG_BENCH_DIR_<size> names one, else a new one generated in a
+// temp dir.
+func company(b *testing.B, size string) (*store.CountingStore, *Services, *Company) {
+	b.Helper()
+	if dir := os.Getenv("JINNANG_BENCH_DIR_" + size); dir != "" {
+		raw, err := os.ReadFile(filepath.Join(dir, "company.json"))
+		if err != nil {
+			b.Fatalf("JINNANG_BENCH_DIR_%s: %v (made by go run ./portal/internal/loadgen -size %s -dir %s)", size, err, size, dir)
+		}
+		co := &Company{}
+		if err := json.Unmarshal(raw, co); err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.NewDisk(filepath.Join(dir, "store"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		ix, err := bleveindex.Open(filepath.Join(dir, "index.bleve"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = ix.Close() })
+		b.Logf("size %s opened from %s in %s", size, dir, time.Since(start).Round(time.Millisecond))
+		cs := store.Counting(st)
+		sv, err := NewServices(cs, ix)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cs, sv, co
+	}
+	st, err := store.NewDisk(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := store.Counting(st)
+	ix, err := bleveindex.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ix.Close() })
+	sv, err := NewServices(cs, ix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	co, err := Generate(context.Background(), sv, Sizes[size], nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("size %s generated in %s", size, time.Since(start).Round(time.Second))
+	return cs, sv, co
 }
