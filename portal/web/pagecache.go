@@ -24,7 +24,7 @@ import (
 const pageCacheBytes = 16 << 20
 
 // selfGzipRoutes are the routes whose handlers write through writePage.
-var selfGzipRoutes = map[string]bool{"/": true, "/packs/:slug": true}
+var selfGzipRoutes = map[string]bool{"/": true, "/packs/:slug": true, "/search": true}
 
 // pageCache is safe for concurrent use.
 type pageCache struct {

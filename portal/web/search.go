@@ -70,6 +70,26 @@ const (
 	searchRelatedTags = 6
 )
 
+// searchTagChips is how many tag chips the search page shows, the most
+// frequent among the best results (and the chosen tag): a hundred chips
+// were a fifth of the page's rendering and bytes and too many to read.
+const searchTagChips = 24
+
+// topChips keeps the first n links (they come most frequent first) and an
+// active one beyond them.
+func topChips(links []facetLink, n int) []facetLink {
+	if len(links) <= n {
+		return links
+	}
+	out := links[:n:n]
+	for _, l := range links[n:] {
+		if l.Active {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // searchRoutes registers the search page and, when the search service is
 // wired, the 搜不到的问题 page and the synonym editor.
 func (s *server) searchRoutes(get, write func(string, echo.HandlerFunc, ...echo.MiddlewareFunc)) {
@@ -111,7 +131,7 @@ func (s *server) search(c echo.Context) error {
 		}
 	}
 	if text == "" {
-		return s.render(c, http.StatusOK, pageSearch, tmplResults, v)
+		return s.renderCached(c, http.StatusOK, pageSearch, tmplResults, v)
 	}
 	page := pageParam(c)
 	q := index.Query{
@@ -119,12 +139,13 @@ func (s *server) search(c echo.Context) error {
 		Sort: index.SortRelevance, Offset: (page - 1) * perPage, Limit: perPage, Facets: true,
 	}
 	var res index.Result
+	var serial uint64
 	var err error
 	if s.searchSvc != nil {
 		q.Readers, q.Now = readersOf(userOf(c)), s.now()
-		res, err = s.searchSvc.Search(c.Request().Context(), q)
+		res, serial, err = s.cachedSearch(c.Request().Context(), q, s.searchSvc.Search)
 	} else {
-		res, err = s.packs.Search(c.Request().Context(), q)
+		res, serial, err = s.cachedSearch(c.Request().Context(), q, s.packs.Search)
 	}
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
@@ -139,7 +160,7 @@ func (s *server) search(c echo.Context) error {
 	v.Filters = activeFilters("/search", params)
 	v.KindFacets = kindLinks(params, res.Facets["kind"], res.Total)
 	v.DeptFacets = facetLinks("/search", params, "dept", res.Facets["department"])
-	v.TagFacets = facetLinks("/search", params, "tag", res.Facets["tag"])
+	v.TagFacets = topChips(facetLinks("/search", params, "tag", res.Facets["tag"]), searchTagChips)
 	v.FacetSample = res.FacetSample
 	if page == 1 {
 		v.Shortcut = shortcut(text, res.Hits)
@@ -151,7 +172,11 @@ func (s *server) search(c echo.Context) error {
 	if s.searchSvc != nil && page == 1 && dept == "" && tag == "" && kind == "" && !typing(c) {
 		s.searchSvc.Record(text, res.Total, v.Weak)
 	}
-	return s.render(c, http.StatusOK, pageSearch, tmplResults, v)
+	key, err := searchPageKey(v, serial)
+	if err != nil {
+		return fmt.Errorf("search: page key: %w", err)
+	}
+	return s.renderCached(c, http.StatusOK, pageSearch, tmplResults, v, key)
 }
 
 // typing reports an as-you-type request (HTMX, from the input rather than

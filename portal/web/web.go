@@ -128,6 +128,8 @@ type Options struct {
 
 // server holds the handlers' dependencies.
 type server struct {
+	searchResults searchResults // the search page's index answers (searchcache.go)
+
 	pages        *pageCache       // rendered and gzipped hot pages (pagecache.go)
 	writes       atomic.Uint64    // finished write requests (POST, PUT, ...); home asks the index again after each
 	homePacks    homePacks        // home's index answers (home.go)

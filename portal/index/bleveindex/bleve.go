@@ -746,7 +746,8 @@ func term(field, t string, boost float64) query.Query {
 	return q
 }
 
-// allTerms matches a document whose field holds every one of ts.
+// allTerms matches a document whose field holds every one of ts (see
+// stickyConjunction for why it is not a plain conjunction).
 func allTerms(field string, ts []string, boost float64) query.Query {
 	if len(ts) == 1 {
 		return term(field, ts[0], boost)
@@ -757,7 +758,7 @@ func allTerms(field string, ts []string, boost float64) query.Query {
 	}
 	c := query.NewConjunctionQuery(qs)
 	c.SetBoost(boost)
-	return c
+	return stickyConjunction{c}
 }
 
 // wordQuery matches one required word, its synonyms and (for a Latin

@@ -2,6 +2,7 @@ package bleveindex
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,10 +33,22 @@ var corpus struct {
 	err       error
 }
 
+// corpusIndex builds the corpus index, or, with JINNANG_BENCH_INDEX=DIR,
+// opens the index a portal built there (a copy: a changed mapping would
+// rebuild it empty) so that repeated profiling runs skip the build.
 func corpusIndex(b *testing.B) *Index {
 	b.Helper()
 	corpus.once.Do(func() {
 		n := gen.CorpusSize(gen.DefaultCorpusSize)
+		if dir := os.Getenv("JINNANG_BENCH_INDEX"); dir != "" {
+			corpus.x, corpus.err = Open(dir)
+			if corpus.err == nil {
+				var count uint64
+				count, corpus.err = corpus.x.idx.DocCount()
+				corpus.packs, corpus.buildTime = int(count), time.Nanosecond
+			}
+			return
+		}
 		md := markdown.New()
 		docs := make([]index.Doc, 0, n)
 		for _, p := range gen.Corpus(1, n) {
@@ -147,9 +160,36 @@ func benchCorpusSearch(b *testing.B, x *Index) {
 	reportLatency(b, lat)
 	b.ReportMetric(float64(corpus.packs), "packs")
 	b.ReportMetric(float64(corpus.packs)/corpus.buildTime.Seconds(), "index-packs/s")
-	size := dirSize(corpus.dir)
-	b.ReportMetric(float64(size)/float64(corpus.bytes), "index/corpus")
+	if corpus.bytes > 0 {
+		b.ReportMetric(float64(dirSize(corpus.dir))/float64(corpus.bytes), "index/corpus")
+	}
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}
+
+// BenchmarkCorpusSearchEach is BenchmarkCorpusSearchUncached one query at
+// a time (a sub-benchmark each), to see which queries cost the most.
+func BenchmarkCorpusSearchEach(b *testing.B) {
+	x := corpusIndex(b)
+	cached := x.windows
+	x.windows = newWindowCache(0)
+	defer func() { x.windows = cached }()
+	now := time.Now()
+	for i, text := range gen.SearchQueries {
+		b.Run(fmt.Sprintf("%02d", i), func(b *testing.B) {
+			q := index.Query{Text: text, Limit: 10, Facets: true, Readers: []string{"dept:财务部"}, Now: now}
+			var total int
+			cpu := cpuTime()
+			for b.Loop() {
+				res, err := x.Search(b.Context(), q)
+				if err != nil {
+					b.Fatalf("Search %q: %v", q.Text, err)
+				}
+				total = res.Total
+			}
+			reportCPU(b, cpu, b.N)
+			b.ReportMetric(float64(total), "matches")
+		})
+	}
 }
 
 // BenchmarkCorpusSearchOneChar is the worst case: one character that most
