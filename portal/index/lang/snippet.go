@@ -29,7 +29,42 @@ func matches(text string, words []Word) (ms []match, found []bool) {
 // snippet then costs one substring search per word, not one per
 // occurrence.
 func matchesNear(text string, words []Word, width int) (ms []match, found []bool) {
-	lower := foldSameWidth(text)
+	lower := text
+	if needsFold(words) {
+		lower = foldSameWidth(text)
+	}
+	return matchesIn(lower, words, width)
+}
+
+// needsFold reports whether finding words needs the folded text: a Latin
+// word does, and so does a form with a rune that folding changes or
+// makes. A form of CJK (IsCJK runes, which foldSameWidth neither changes
+// nor produces) and ASCII non-letters occurs at the same
+// offsets in the text as in its fold, so a query of Chinese words does not
+// copy a body that holds an upper-case letter.
+func needsFold(words []Word) bool {
+	for _, w := range words {
+		if w.Stop {
+			continue
+		}
+		for _, f := range append([]string{w.Text}, w.Alts...) {
+			if strings.IndexFunc(f, IsCJK) < 0 {
+				return true // a Latin form: latinWords reads the fold
+			}
+			for _, r := range f {
+				if !IsCJK(r) && (r >= utf8.RuneSelf || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z') {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// matchesIn is matchesNear over lower, the text folded by foldSameWidth
+// (or the text itself when needsFold says the fold changes nothing the
+// words can match).
+func matchesIn(lower string, words []Word, width int) (ms []match, found []bool) {
 	found = make([]bool, len(words))
 	type latin struct {
 		i     int
@@ -258,14 +293,12 @@ func Snippet(text string, words []Word, width int) []index.Span {
 }
 
 // window is the snippet of text around the first of ms, every one marked.
+// The marks are kept for the snippet's bytes only, not for the whole text
+// (a 6,000-rune body).
 func window(text string, ms []match, width int) []index.Span {
-	hit := make([]bool, len(text))
 	first := len(text)
 	firstEnd := len(text)
 	for _, m := range ms {
-		for i := m.start; i < m.end; i++ {
-			hit[i] = true
-		}
 		if m.start < first {
 			first, firstEnd = m.start, m.end
 		}
@@ -286,20 +319,33 @@ func window(text string, ms []match, width int) []index.Span {
 		_, size := utf8.DecodeRuneInString(text[hi:])
 		hi += size
 	}
-	for hi < len(text) && hit[hi] { // never cut a marked word
-		_, size := utf8.DecodeRuneInString(text[hi:])
-		hi += size
+	// Never cut a marked word: run on to the end of every match that
+	// covers hi (matches start and end on rune boundaries).
+	for moved := true; moved && hi < len(text); {
+		moved = false
+		for _, m := range ms {
+			if m.start <= hi && hi < m.end {
+				hi, moved = m.end, true
+			}
+		}
 	}
+	hit := make([]bool, hi-lo) // hit[i] marks text[lo+i]
+	for _, m := range ms {
+		for i := max(m.start, lo); i < min(m.end, hi); i++ {
+			hit[i-lo] = true
+		}
+	}
+	at := func(i int) bool { return hit[i-lo] }
 	var spans []index.Span
 	if lo > 0 {
 		spans = append(spans, index.Span{Text: ellipsis})
 	}
 	for start := lo; start < hi; {
 		end := start
-		for end < hi && hit[end] == hit[start] {
+		for end < hi && at(end) == at(start) {
 			end++
 		}
-		spans = append(spans, index.Span{Text: text[start:end], Hit: hit[start]})
+		spans = append(spans, index.Span{Text: text[start:end], Hit: at(start)})
 		start = end
 	}
 	if hi < len(text) {
