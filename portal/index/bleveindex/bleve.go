@@ -122,6 +122,9 @@ type Index struct {
 	// windows caches the best matches and facets of recent text queries
 	// (see windowCache); every write invalidates it.
 	windows *windowCache
+	// facets keeps the facet values of documents read before (see
+	// facetCache); a write forgets the documents it touches.
+	facets *facetCache
 }
 
 // searchSlots is how many searches run at once: two per CPU keeps the
@@ -212,7 +215,7 @@ func openIndex(path string) (*Index, error) {
 	if os.Getenv("JINNANG_BLEVE_CACHE") == "0" {
 		size = 0 // for measuring the uncached path end to end
 	}
-	return &Index{idx: bi, windows: newWindowCache(size)}, nil
+	return &Index{idx: bi, windows: newWindowCache(size), facets: newFacetCache(facetCacheSize)}, nil
 }
 
 func current(bi bleve.Index) bool {
@@ -359,10 +362,20 @@ func (x *Index) Upsert(ctx context.Context, docs ...index.Doc) error {
 		}
 	}
 	defer x.windows.invalidate() // also after a failed batch: part of it may be in
+	defer x.facets.forget(ids(docs))
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("bleveindex: upsert batch of %d: %w", len(docs), err)
 	}
 	return nil
+}
+
+// ids is the IDs of docs.
+func ids(docs []index.Doc) []string {
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out
 }
 
 // parallelDocs is the batch size from which Upsert segments documents on
@@ -424,6 +437,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 		b.Delete(id)
 	}
 	defer x.windows.invalidate()
+	defer x.facets.forget(slices.Clone(ids))
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("bleveindex: delete %d docs: %w", len(ids), err)
 	}
@@ -448,6 +462,7 @@ func (x *Index) Reset(ctx context.Context) error {
 		}
 		err = x.idx.Batch(b)
 		x.windows.invalidate()
+		x.facets.forget(nil)
 		if err != nil {
 			return fmt.Errorf("bleveindex: reset: delete %d docs: %w", len(res.Hits), err)
 		}
@@ -649,23 +664,18 @@ func (x *Index) window(ctx context.Context, q query.Query, sortBy []string, n in
 	}
 	w.facets = facetMap(nil)
 	if len(ids) > 0 {
-		freq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), 0, 0, false)
-		freq.Score = "none"
-		addFacets(freq)
-		fres, err := x.idx.SearchInContext(ctx, freq)
-		if err != nil {
+		if w.facets, err = x.facetsOf(ids); err != nil {
 			return window{}, err
 		}
-		w.facets = facetMap(fres.Facets)
 	}
 	x.windows.put(key, gen, w)
 	return w, nil
 }
 
 func addFacets(req *bleve.SearchRequest) {
-	req.AddFacet(fKind, bleve.NewFacetRequest(fKind, 10))
-	req.AddFacet(fDepartment, bleve.NewFacetRequest(fDepartment, 50))
-	req.AddFacet(fTags, bleve.NewFacetRequest(fTags, 100))
+	req.AddFacet(fKind, bleve.NewFacetRequest(fKind, facetKinds))
+	req.AddFacet(fDepartment, bleve.NewFacetRequest(fDepartment, facetDepartments))
+	req.AddFacet(fTags, bleve.NewFacetRequest(fTags, facetTags))
 }
 
 func facetMap(fr search.FacetResults) map[string][]index.FacetCount {

@@ -138,6 +138,18 @@ func BenchmarkCorpusSearchUncached(b *testing.B) {
 	benchCorpusSearch(b, x)
 }
 
+// BenchmarkCorpusSearchCold is BenchmarkCorpusSearchUncached with the
+// per-document facet cache off too: every facet value is read from the
+// index, as for documents no search has read since the index was opened
+// or they were written.
+func BenchmarkCorpusSearchCold(b *testing.B) {
+	x := corpusIndex(b)
+	windows, facets := x.windows, x.facets
+	x.windows, x.facets = newWindowCache(0), newFacetCache(0)
+	defer func() { x.windows, x.facets = windows, facets }()
+	benchCorpusSearch(b, x)
+}
+
 func benchCorpusSearch(b *testing.B, x *Index) {
 	ctx := b.Context()
 	var lat []time.Duration
