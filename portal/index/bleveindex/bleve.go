@@ -615,16 +615,9 @@ func (x *Index) searchSampled(ctx context.Context, q query.Query, sortBy, fields
 	for i, h := range page {
 		ids[i] = h.id
 	}
-	preq := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-	preq.Score = "none"
-	preq.Fields = fields
-	pres, err := x.idx.SearchInContext(ctx, preq)
+	stored, err := x.storedFields(ctx, ids, fields)
 	if err != nil {
 		return index.Result{}, err
-	}
-	stored := make(map[string]map[string]interface{}, len(pres.Hits))
-	for _, h := range pres.Hits {
-		stored[h.ID] = h.Fields
 	}
 	for _, h := range page {
 		f, ok := stored[h.id]

@@ -5,9 +5,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/blevesearch/bleve/v2/index/scorch"
-	bindex "github.com/blevesearch/bleve_index_api"
-
 	"github.com/jinnang/jinnang/portal/index"
 )
 
@@ -188,11 +185,15 @@ func (x *Index) readFacets(ids []string, missing []int) (fs []docFacets, ok []bo
 			err = fmt.Errorf("facets: %w", cerr)
 		}
 	}()
-	docs, err := internalIDs(r, ids, missing)
-	if err != nil {
-		return nil, nil, err
+	want := make([]string, len(missing))
+	for k, i := range missing {
+		want[k] = ids[i]
 	}
-	slices.SortFunc(docs, func(a, b internalDoc) int { return a.iid.Compare(b.iid) })
+	docs, err := locate(r, want)
+	if err != nil {
+		return nil, nil, fmt.Errorf("facets: %w", err)
+	}
+	slices.SortFunc(docs, func(a, b located) int { return a.iid.Compare(b.iid) })
 	dvr, err := r.DocValueReader([]string{fKind, fDepartment, fTags})
 	if err != nil {
 		return nil, nil, fmt.Errorf("facets: %w", err)
@@ -210,7 +211,7 @@ func (x *Index) readFacets(ids []string, missing []int) (fs []docFacets, ok []bo
 		return v
 	}
 	for _, d := range docs {
-		f := &fs[d.k]
+		f := &fs[d.i]
 		err := dvr.VisitDocValues(d.iid, func(field string, term []byte) {
 			switch field {
 			case fKind:
@@ -222,82 +223,11 @@ func (x *Index) readFacets(ids []string, missing []int) (fs []docFacets, ok []bo
 			}
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("facets: doc values of %s: %w", ids[missing[d.k]], err)
+			return nil, nil, fmt.Errorf("facets: doc values of %s: %w", want[d.i], err)
 		}
-		ok[d.k] = true
+		ok[d.i] = true
 	}
 	return fs, ok, nil
-}
-
-// internalDoc is the internal id of ids[missing[k]].
-type internalDoc struct {
-	k   int
-	iid bindex.IndexInternalID
-}
-
-// internalIDs finds the internal ids of ids[missing[k]] in r (a document
-// that is not there is left out). On a scorch snapshot it looks each id up
-// in each segment's id dictionary, reusing one postings list per segment;
-// IndexReader.InternalID opens a term reader over every segment per id,
-// which cost more than the facet values it was for.
-func internalIDs(r bindex.IndexReader, ids []string, missing []int) ([]internalDoc, error) {
-	docs := make([]internalDoc, 0, len(missing))
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		for k, i := range missing {
-			iid, err := r.InternalID(ids[i])
-			if err != nil {
-				return nil, fmt.Errorf("facets: id %s: %w", ids[i], err)
-			}
-			if iid != nil {
-				docs = append(docs, internalDoc{k, iid})
-			}
-		}
-		return docs, nil
-	}
-	left := make([]int, len(missing)) // the k not found yet
-	for k := range left {
-		left[k] = k
-	}
-	// A snapshot numbers its documents segment after segment: a
-	// document's internal id is the sizes of the segments before its own
-	// plus its number in its segment (IndexSnapshot.offsets).
-	var offset uint64
-	for _, ss := range snap.Segments() {
-		if len(left) == 0 {
-			break
-		}
-		seg := ss.Segment()
-		dict, err := seg.Dictionary("_id")
-		if err != nil {
-			return nil, fmt.Errorf("facets: id dictionary: %w", err)
-		}
-		deleted := ss.Deleted()
-		pl, err := dict.PostingsList(nil, deleted, nil) // empty, to reuse
-		if err != nil {
-			return nil, fmt.Errorf("facets: id postings: %w", err)
-		}
-		it := pl.Iterator(false, false, false, nil)
-		kept := left[:0]
-		for _, k := range left {
-			if pl, err = dict.PostingsList([]byte(ids[missing[k]]), deleted, pl); err != nil {
-				return nil, fmt.Errorf("facets: id %s: %w", ids[missing[k]], err)
-			}
-			it = pl.Iterator(false, false, false, it)
-			p, err := it.Next()
-			if err != nil {
-				return nil, fmt.Errorf("facets: id %s: %w", ids[missing[k]], err)
-			}
-			if p == nil {
-				kept = append(kept, k)
-				continue
-			}
-			docs = append(docs, internalDoc{k, bindex.NewIndexInternalID(nil, offset+p.Number())})
-		}
-		left = kept
-		offset += seg.Count()
-	}
-	return docs, nil
 }
 
 // topFacets is the n most frequent values of counts, most frequent first
