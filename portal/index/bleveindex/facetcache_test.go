@@ -140,3 +140,67 @@ func segments(t *testing.T, x *Index) {
 		t.Fatalf("%d segment(s): the test needs several", n)
 	}
 }
+
+// TestFacetCacheConcurrentWrites runs searches with facets while documents
+// move between departments (for the race detector): once the writes stop,
+// the cached values must be the index's. The interleaving that would
+// store a stale value is rare here; TestFacetCacheDropsStaleRead checks
+// the rule that prevents it.
+func TestFacetCacheConcurrentWrites(t *testing.T) {
+	x := open(t, filepath.Join(t.TempDir(), "index.bleve"))
+	ctx := t.Context()
+	doc := func(i, round int) index.Doc {
+		return index.Doc{ID: fmt.Sprintf("pack_%03d", i), Kind: "pack", Title: "差旅报销", Body: "差旅报销的流程",
+			Department: fmt.Sprintf("部门%d", (i+round)%5), URL: fmt.Sprintf("/packs/%03d", i)}
+	}
+	var docs []index.Doc
+	var ids []string
+	for i := range 60 {
+		docs = append(docs, doc(i, 0))
+		ids = append(ids, docs[i].ID)
+	}
+	if err := x.Upsert(ctx, docs...); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := x.Search(ctx, index.Query{Text: "差旅报销", Limit: 10, Facets: true}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for round := 1; round <= 20; round++ {
+		var moved []index.Doc
+		for i := round % 3; i < 60; i += 3 {
+			moved = append(moved, doc(i, round))
+		}
+		if err := x.Upsert(ctx, moved...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := facetsByRequest(t, x, ids)
+	got, err := x.facetsOf(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after concurrent writes:\ngot  %v\nwant %v", got, want)
+	}
+}
