@@ -705,7 +705,8 @@ func toHit(id string, score float64, fields map[string]interface{}, words []lang
 // matches. The disjunction over the words scores the sum of the matched
 // words' scores times the share of words matched (bleve's coord), so a
 // document covering more of the query ranks first; title and tag matches
-// score higher; stop words add a little. nil when text has no words.
+// score higher; stop words in titles and summaries add a little. nil when
+// text has no words.
 func textQuery(text string, words []lang.Word, headOnly bool) query.Query {
 	// A lone character among other words (算 of 年假怎么算) matches most
 	// of a large archive: it only adds to the score of what the words match.
@@ -853,12 +854,15 @@ func latinQueries(w string, scale float64) []query.Query {
 	return qs
 }
 
-// stopQuery lets a stop word add a little to the score.
+// stopQuery lets a stop word add a little to the score where a title or
+// summary holds it. Not in bodies: nearly every body holds 了 or 怎么, so
+// the clause was advanced through most of the archive for every candidate
+// (发票丢了怎么报销 at 20,000 packs: 8.1-9.5 -> 5.3-5.5 cpu-ms) and moved
+// no query's top 3 (one of 25 reordered places 4-10).
 func stopQuery(w lang.Word) query.Query {
 	return query.NewDisjunctionQuery([]query.Query{
 		term(fTitleGrams, w.Text, boostStop),
 		term(fSummaryGrams, w.Text, boostStop),
-		term(fBody, w.Text, boostStop),
 	})
 }
 
