@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ const (
 	commentPrefix = "anncomments/"
 	maxShard      = 4 << 20
 	maxComment    = 8 << 10
-	shardAttempts = 10
+	shardAttempts = 16 // with a jittered pause: a dozen readers confirming at once all land
 	// MaxComment bounds a comment or a question in runes.
 	MaxComment = 500
 	// MaxComments bounds how many comments a page lists (newest first).
@@ -87,7 +88,16 @@ func (s *Service) Confirm(ctx context.Context, id string, r Receipt) (*Receipt, 
 	}
 	r.At = s.clock().UTC()
 	key := shardKey(id, r.Department)
-	for range shardAttempts {
+	for attempt := range shardAttempts {
+		if attempt > 0 {
+			// Another reader of the department won: pause a little, longer
+			// each time, so a dozen racing writers do not keep colliding.
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(1+mrand.IntN(4*attempt)) * time.Millisecond):
+			}
+		}
 		var sh shard
 		etag, err := record.Read(ctx, s.store, key, &sh, maxShard)
 		opts := store.PutOptions{IfMatch: etag}
