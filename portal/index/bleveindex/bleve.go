@@ -558,7 +558,7 @@ func (x *Index) search(ctx context.Context, q index.Query, text string, words []
 		return x.searchSampled(ctx, bq, sortBy, fields, offset, limit, words, windowKey(q, text, headOnly))
 	}
 	if text == "" && !q.Facets && q.EffectiveSort() == index.SortNewest {
-		return x.searchNewest(ctx, q, bq, sortBy, fields, offset, limit)
+		return x.searchNewest(ctx, bq, sortBy, fields, offset, limit)
 	}
 	return x.searchPage(ctx, bq, sortBy, fields, offset, limit, q.Facets, words)
 }

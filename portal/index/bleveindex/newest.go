@@ -38,29 +38,10 @@ var newestSpans = func() []time.Duration {
 // outside (dates are the first sort key, and the undated sort last), so the
 // page is the one the full sort gives. Lists that are small, or pages no
 // span holds, take the full sort. ok is false when the full sort is due.
-func (x *Index) newestPage(ctx context.Context, q index.Query, sortBy, fields []string, offset, limit int) (res *bleve.SearchResult, total int, ok bool, err error) {
-	// The filters lead (a kind's posting list), not bleve's match-all,
-	// and within a span the date range leads: a match-all conjunction
-	// would step through every document of the index each time.
-	selected := func(lead query.Query) query.Query {
-		bq := query.NewBooleanQuery(nil, nil, nil)
-		musts := 0
-		if lead != nil {
-			bq.AddMust(lead)
-			musts++
-		}
-		if f := filterQuery(q); f != nil {
-			bq.AddMust(f)
-			musts++
-		}
-		if musts == 0 {
-			bq.AddMust(bleve.NewMatchAllQuery())
-		}
-		if hidden := hiddenQuery(q); len(hidden) > 0 {
-			bq.AddMustNot(hidden...)
-		}
-		return bq
-	}
+func (x *Index) newestPage(ctx context.Context, bq query.Query, sortBy, fields []string, offset, limit int) (res *bleve.SearchResult, total int, ok bool, err error) {
+	// bq is a list's query (its filters lead, see search), so a span's
+	// conjunction is led by whichever of the filters and the date range
+	// selects fewer documents.
 	count := func(q query.Query) (int, error) {
 		req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 		req.Score = "none"
@@ -70,7 +51,7 @@ func (x *Index) newestPage(ctx context.Context, q index.Query, sortBy, fields []
 		}
 		return int(r.Total), nil
 	}
-	total, err = count(selected(nil))
+	total, err = count(bq)
 	if err != nil || total <= newestSmall || offset+limit > total {
 		return nil, total, false, err
 	}
@@ -80,7 +61,7 @@ func (x *Index) newestPage(ctx context.Context, q index.Query, sortBy, fields []
 		inclusive := true
 		dr := query.NewDateRangeInclusiveQuery(from, time.Time{}, &inclusive, nil)
 		dr.SetField(fDate)
-		within := selected(dr)
+		within := query.NewConjunctionQuery([]query.Query{bq, dr})
 		n, err := count(within)
 		if err != nil {
 			return nil, total, false, err
@@ -103,8 +84,8 @@ func (x *Index) newestPage(ctx context.Context, q index.Query, sortBy, fields []
 
 // searchNewest is a newest-first list page: from a date span when one
 // holds it (newestPage), else one full sort.
-func (x *Index) searchNewest(ctx context.Context, q index.Query, bq query.Query, sortBy, fields []string, offset, limit int) (index.Result, error) {
-	res, total, ok, err := x.newestPage(ctx, q, sortBy, fields, offset, limit)
+func (x *Index) searchNewest(ctx context.Context, bq query.Query, sortBy, fields []string, offset, limit int) (index.Result, error) {
+	res, total, ok, err := x.newestPage(ctx, bq, sortBy, fields, offset, limit)
 	if err != nil {
 		return index.Result{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2/search/query"
+
 	"github.com/jinnang/jinnang/portal/index"
 )
 
@@ -83,7 +85,7 @@ func TestNewestPageFromDateSpans(t *testing.T) {
 	// Both paths were compared above: the first pages come from a span,
 	// the deepest only from the full sort (docs older than every span).
 	newestSmall = 20
-	kind := index.Query{Kind: "story"}
+	kind := query.NewBooleanQuery([]query.Query{filterQuery(index.Query{Kind: "story"})}, nil, nil)
 	for _, c := range []struct {
 		offset int
 		want   bool
