@@ -82,14 +82,14 @@ func TestNewestPageFromDateSpans(t *testing.T) {
 			}
 		}
 	}
-	// Both paths were compared above: the first pages come from a span,
-	// the deepest only from the full sort (docs older than every span).
+	// Both paths were compared above: every page of dated docs comes from
+	// a threshold, the last (it reaches the undated) from the full sort.
 	newestSmall = 20
 	kind := query.NewBooleanQuery([]query.Query{filterQuery(index.Query{Kind: "story"})}, nil, nil)
 	for _, c := range []struct {
 		offset int
 		want   bool
-	}{{0, true}, {190, true}, {880, false}} {
+	}{{0, true}, {190, true}, {880, true}, {885, false}} {
 		_, _, ok, err := x.newestPage(t.Context(), kind, []string{"-" + fDate, "_id"}, []string{fMeta}, c.offset, 10)
 		if err != nil || ok != c.want {
 			t.Errorf("newestPage offset %d: from a span %v (%v), want %v", c.offset, ok, err, c.want)
@@ -127,5 +127,116 @@ func BenchmarkNewestDeepPage(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestNewestPageWrittenAtOnce is the list a migration or a load generator
+// writes: thousands of stories within one second, groups of them on the
+// same nanosecond, and a block of them on one instant. Every depth must be
+// the page the full sort gives (ties by id), whatever the clock says.
+func TestNewestPageWrittenAtOnce(t *testing.T) {
+	x := open(t, "")
+	base := time.Now().UTC().Add(-40 * 24 * time.Hour).Truncate(time.Second)
+	var docs []index.Doc
+	for i := range 5000 {
+		// ids out of date order, so ties by id are tested
+		d := index.Doc{ID: fmt.Sprintf("story_%04d", (i*7919)%5000), Kind: "story", Title: "故事"}
+		switch {
+		case i < 1500: // one instant
+			d.Date = base
+		default: // within the second, seven to a nanosecond
+			d.Date = base.Add(time.Duration(i/7) * 97 * time.Microsecond)
+		}
+		if i%3 == 0 {
+			d.Tags = []string{"年会"}
+		}
+		docs = append(docs, d)
+	}
+	docs = append(docs, index.Doc{ID: "story_old", Kind: "story", Title: "旧", Date: base.Add(-5 * 365 * 24 * time.Hour)})
+	if err := x.Upsert(t.Context(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(r index.Result) []string {
+		out := make([]string, len(r.Hits))
+		for i, h := range r.Hits {
+			out[i] = h.Doc.ID
+		}
+		return out
+	}
+	defer func(n int) { newestSmall = n }(newestSmall)
+	for _, q := range []index.Query{{Kind: "story"}, {Kind: "story", Tag: "年会"}} {
+		q.Sort = index.SortNewest
+		for _, off := range []int{0, 190, 1000, 3400, 3495, 3500, 3505, 4990, 4995} {
+			q.Offset, q.Limit = off, 10
+			newestSmall = 1 << 30
+			full, err := x.Search(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second view starts from the first's hint
+				newestSmall = 20
+				got, err := x.Search(t.Context(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Total != full.Total || !slices.Equal(ids(got), ids(full)) {
+					t.Errorf("tag=%q offset %d: thresholds give %d %v, the full sort %d %v",
+						q.Tag, off, got.Total, ids(got), full.Total, ids(full))
+				}
+			}
+		}
+	}
+}
+
+// TestNewestThresholdBounded checks the threshold search on its own, over
+// dates clustered in ways the clock does not predict: it always holds the
+// page, holds at most the slack when distinct dates allow it, and stays
+// within its counting budget.
+func TestNewestThresholdBounded(t *testing.T) {
+	now := time.Now().UnixNano()
+	lists := map[string][]int64{}
+	var steady, burst, burstOld, split []int64
+	for i := range 50000 {
+		steady = append(steady, now-int64(i)*int64(21*time.Minute))
+		burst = append(burst, now-int64(i)*int64(3*time.Millisecond))
+		burstOld = append(burstOld, now-int64(90*24*time.Hour)-int64(i)*17)
+		if i%2 == 0 {
+			split = append(split, now-int64(i))
+		} else {
+			split = append(split, now-int64(3*365*24*time.Hour)-int64(i)*int64(time.Second))
+		}
+	}
+	lists["steady"], lists["burst"], lists["burst long ago"], lists["two bursts years apart"] = steady, burst, burstOld, split
+	for name, dates := range lists {
+		for _, need := range []int{10, 200, 1000, 30000, 50000} {
+			for _, start := range []int64{0, now - int64(time.Hour), now + int64(time.Hour), dates[len(dates)/3]} {
+				since := func(t int64) (int, error) {
+					n := 0
+					for _, d := range dates {
+						if d >= t {
+							n++
+						}
+					}
+					return n, nil
+				}
+				counts := 0
+				counted := func(t int64) (int, error) { counts++; return since(t) }
+				slack := newestSlack(need)
+				th, ok, err := newestThreshold(counted, need, slack, start, &counts)
+				if err != nil || !ok {
+					t.Fatalf("%s need %d: ok %v, %v", name, need, ok, err)
+				}
+				n, _ := since(th)
+				if n < need || n > slack {
+					t.Errorf("%s need %d start %d: threshold holds %d, want %d..%d (%d counts)", name, need, start-now, n, need, slack, counts)
+				}
+				if counts > newestCounts+1 {
+					t.Errorf("%s need %d: %d counts, budget %d", name, need, counts, newestCounts)
+				}
+			}
+		}
+		if _, ok, _ := newestThreshold(func(t int64) (int, error) { return 0, nil }, 10, 20, 0, new(int)); ok {
+			t.Errorf("an empty list gave a threshold")
+		}
 	}
 }
