@@ -39,13 +39,20 @@ var (
 )
 
 // newestHints remembers, per index, list and depth, the last threshold
-// found: the next view of the same page counts it once and, when the list
-// has not moved much, sorts its span at once. A hint is only where the
-// search starts; the page never depends on it.
+// found, and per list its match count, with the index generation they
+// were counted at (see windowCache). At the same generation both are
+// exact and the page needs no count; after a write the threshold is only
+// where the search starts (counted once, and when the list has not moved
+// much its span is sorted at once), so the page never depends on it.
 var newestHints = struct {
 	sync.Mutex
-	m map[newestHintKey]int64
-}{m: map[newestHintKey]int64{}}
+	m map[newestHintKey]newestHint
+}{m: map[newestHintKey]newestHint{}}
+
+type newestHint struct {
+	n   int64 // the threshold, or for need 0 the list's match count
+	gen uint64
+}
 
 type newestHintKey struct {
 	x    *Index
@@ -83,7 +90,19 @@ func (x *Index) newestPage(ctx context.Context, bq query.Query, sortBy, fields [
 		}
 		return int(r.Total), nil
 	}
-	total, err = count(bq)
+	gen := x.windows.generation()
+	key := newestHintKey{x: x}
+	if raw, err := json.Marshal(bq); err == nil {
+		key.list = string(raw)
+	}
+	if h, ok := hint(key); ok && h.gen == gen {
+		total = int(h.n)
+	} else {
+		if total, err = count(bq); err != nil {
+			return nil, 0, false, err
+		}
+		remember(key, newestHint{n: int64(total), gen: gen})
+	}
 	need := offset + limit
 	if err != nil || total <= newestSmall || need > total {
 		return nil, total, false, err
@@ -99,16 +118,16 @@ func (x *Index) newestPage(ctx context.Context, bq query.Query, sortBy, fields [
 		counts++
 		return count(within(t))
 	}
-	key := newestHintKey{x: x, need: need}
-	if raw, err := json.Marshal(bq); err == nil {
-		key.list = string(raw)
-	}
-	t, found, err := newestThreshold(since, need, newestSlack(need), hint(key), &counts)
-	if err != nil || !found {
-		return nil, total, false, err
-	}
-	if key.list != "" {
-		remember(key, t)
+	key.need = need
+	var t int64
+	if h, ok := hint(key); ok && h.gen == gen {
+		t = h.n // counted at this generation: it holds the page
+	} else {
+		found := false
+		if t, found, err = newestThreshold(since, need, newestSlack(need), h.n, &counts); err != nil || !found {
+			return nil, total, false, err
+		}
+		remember(key, newestHint{n: t, gen: gen})
 	}
 	req := bleve.NewSearchRequestOptions(within(t), limit, offset, false)
 	req.Score = "none"
@@ -238,22 +257,26 @@ func satAdd(a, b int64) int64 {
 	return s
 }
 
-func hint(k newestHintKey) int64 {
+func hint(k newestHintKey) (newestHint, bool) {
 	if k.list == "" {
-		return 0
+		return newestHint{}, false
 	}
 	newestHints.Lock()
 	defer newestHints.Unlock()
-	return newestHints.m[k]
+	h, ok := newestHints.m[k]
+	return h, ok
 }
 
-func remember(k newestHintKey, t int64) {
+func remember(k newestHintKey, h newestHint) {
+	if k.list == "" {
+		return
+	}
 	newestHints.Lock()
 	defer newestHints.Unlock()
 	if len(newestHints.m) >= newestHintsMax {
 		clear(newestHints.m)
 	}
-	newestHints.m[k] = t
+	newestHints.m[k] = h
 }
 
 // searchNewest is a newest-first list page: from a date threshold when one
