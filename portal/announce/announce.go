@@ -4,9 +4,13 @@
 //
 // Store layout (one JSON object per announcement, readable by a person):
 //
-//	announcements/<20-digit (maxInt64 − created unix nanos)>-<8 hex>.json
+//	announcements/<d0-3>/<d4-5>/<d6-7>/<d8-9>/<d10-11>/<id>.json
 //
-// The lexical order of keys is newest first, so a listing needs no index.
+// where id is <20-digit (maxInt64 − created unix nanos)>-<8 hex> and d0-3
+// etc. are its leading digits (layout.go). The lexical order of keys is
+// newest first, so a listing needs no index, and a listing that stops after
+// a page reads a few small directories (at most 100 names each below the
+// top), never one directory of every announcement.
 // Keys are written create-once (If-None-Match); edits use If-Match on the
 // ETag. Parsed records and their rendered HTML are cached by ETag, so a page
 // view reads only the objects that changed since the last one.
@@ -163,6 +167,8 @@ type Service struct {
 	index index.Index // nil: announcements are not searchable (see UseIndex)
 	log   *slog.Logger
 
+	layout layout // the key-layout migration check (layout.go)
+
 	counts map[string]countEntry // index counts of recent pages (pinned.go)
 	writes int                   // bumped by every write here; drops counts
 }
@@ -219,6 +225,9 @@ func (s *Service) Get(ctx context.Context, id string) (*Announcement, error) {
 	if !ValidID(id) {
 		return nil, fmt.Errorf("announcement %q: %w", id, store.ErrNotFound)
 	}
+	if err := s.ensureLayout(ctx); err != nil {
+		return nil, err
+	}
 	a, err := s.read(ctx, key(id), "")
 	if err != nil {
 		return nil, err
@@ -264,6 +273,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("announcement %q: %w", id, store.ErrNotFound)
 	}
+	if err := s.ensureLayout(ctx); err != nil {
+		return err
+	}
 	k := key(id)
 	if _, err := s.store.Stat(ctx, k); err != nil {
 		return fmt.Errorf("announce: delete %s: %w", id, err)
@@ -286,6 +298,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 // (newest first by construction) and reads only the objects whose ETag it
 // has not seen.
 func (s *Service) List(ctx context.Context, q Query) (Result, error) {
+	if err := s.ensureLayout(ctx); err != nil {
+		return Result{}, err
+	}
 	if s.index != nil && q.Limit > 0 && q.indexable() {
 		return s.listPage(ctx, q)
 	}
@@ -293,6 +308,9 @@ func (s *Service) List(ctx context.Context, q Query) (Result, error) {
 }
 
 func (s *Service) listAll(ctx context.Context, q Query) (Result, error) {
+	if err := s.ensureLayout(ctx); err != nil {
+		return Result{}, err
+	}
 	var pinned, rest []Announcement
 	seen := map[string]bool{}
 	for obj, err := range s.store.List(ctx, prefix) {
@@ -461,12 +479,38 @@ func ValidID(id string) bool {
 	return true
 }
 
-func key(id string) string { return prefix + id + suffix }
+// key is the store key of announcement id (a valid id) in the bucketed layout.
+func key(id string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	last := 0
+	for _, cut := range bucketCuts {
+		b.WriteString(id[last:cut])
+		b.WriteByte('/')
+		last = cut
+	}
+	b.WriteString(id)
+	b.WriteString(suffix)
+	return b.String()
+}
 
-// isKey reports whether k is an announcement's key.
+// flatKey is the key of announcement id in the layout before buckets.
+func flatKey(id string) string { return prefix + id + suffix }
+
+// isKey reports whether k is an announcement's key in the bucketed layout.
 func isKey(k string) bool {
-	id, ok := strings.CutSuffix(strings.TrimPrefix(k, prefix), suffix)
-	return ok && strings.HasPrefix(k, prefix) && ValidID(id)
+	id, ok := keyID(k)
+	return ok && key(id) == k
+}
+
+// keyID is the id at the end of an announcement key of either layout.
+func keyID(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, prefix)
+	if !ok {
+		return "", false
+	}
+	id, ok := strings.CutSuffix(rest[strings.LastIndex(rest, "/")+1:], suffix)
+	return id, ok && ValidID(id)
 }
 
 // clean checks in and returns the announcement fields it sets.

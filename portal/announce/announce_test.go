@@ -66,7 +66,7 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 				t.Fatalf("created %+v", a)
 			}
 			// The object is a readable JSON record under the sortable key.
-			rc, obj, err := st.Get(ctx, "announcements/"+a.ID+".json")
+			rc, obj, err := st.Get(ctx, key(a.ID))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -97,12 +97,25 @@ type tally struct {
 	mu      sync.Mutex
 	built   bool
 	boards  map[string]cachedBoard
-	shards  map[string]shardCopy // decoded shards by key, checked by ETag
-	rebuild sync.Mutex           // one RebuildTally at a time in this process
+	shards  map[string]shardCopy   // decoded shards by key, checked by ETag
+	merged  map[string]mergedMonth // a month's merged shards and ranking, by the shards' ETags
+	ranked  int                    // boards ranked from the tally (tests)
+	rebuild sync.Mutex             // one RebuildTally at a time in this process
 }
 
 // maxShards bounds the decoded shards a process keeps.
 const maxShards = 64
+
+// mergedMonth is a month's contributions merged from its shards and the
+// board ranked from them, as of the shards' ETags: when a cached read runs
+// out (every CacheFor) and no shard changed, in this process or another,
+// the board is the same and is neither merged nor ranked again (at L that
+// was most of a recompute: 50,000 contributions merged and ranked).
+type mergedMonth struct {
+	etags []string
+	all   []Contribution
+	board *Board
+}
 
 // shardCopy is a decoded shard as of one ETag.
 type shardCopy struct {
@@ -114,29 +127,29 @@ type shardCopy struct {
 // store for the shard's ETag and decodes the shard only when it changed
 // since this process last read it (a month's shards can hold megabytes of
 // JSON; decoding them was the leaderboard's once-a-minute cost).
-func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contribution, error) {
+func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contribution, string, error) {
 	t.mu.Lock()
 	c, ok := t.shards[key]
 	t.mu.Unlock()
 	if ok { // one Stat; the shard is read again only when it changed
 		obj, err := t.st.Stat(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil
+			return nil, "", nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("points: %w", err)
+			return nil, "", fmt.Errorf("points: %w", err)
 		}
 		if c.etag == obj.ETag {
-			return c.items, nil
+			return c.items, c.etag, nil
 		}
 	}
 	var set tallySet
 	etag, err := record.Read(ctx, t.st, key, &set, tallyMax)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("points: %w", err)
+		return nil, "", fmt.Errorf("points: %w", err)
 	}
 	items := make([]Contribution, 0, len(set.Items))
 	for _, c := range set.Items {
@@ -149,7 +162,7 @@ func (s *Service) shard(ctx context.Context, t *tally, key string) ([]Contributi
 	}
 	t.shards[key] = shardCopy{etag: etag, items: items}
 	t.mu.Unlock()
-	return items, nil
+	return items, etag, nil
 }
 
 type cachedBoard struct {
@@ -177,9 +190,14 @@ func (s *Service) monthBoard(ctx context.Context, t *tally, month time.Time) (*B
 	if b == nil {
 		b = s.board(all, month)
 		t.mu.Lock()
+		t.ranked++
 		if c, ok := t.boards[mk]; ok && sameSlice(c.all, all) {
 			c.board = b
 			t.boards[mk] = c
+		}
+		if m, ok := t.merged[mk]; ok && sameSlice(m.all, all) {
+			m.board = b
+			t.merged[mk] = m
 		}
 		t.mu.Unlock()
 	}
@@ -325,18 +343,29 @@ func (s *Service) monthContributions(ctx context.Context, t *tally, month time.T
 	}
 	t.mu.Unlock()
 	var runs [][]Contribution // each sorted by ref
+	etags := make([]string, 0, TallyShards)
 	for i := range TallyShards {
-		items, err := s.shard(ctx, t, shardKey(month, i))
+		items, etag, err := s.shard(ctx, t, shardKey(month, i))
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, items)
+		etags = append(etags, etag)
 	}
-	all := mergeByRef(runs)
 	t.mu.Lock()
-	t.boards[mk] = cachedBoard{all: all, at: s.now()}
+	m, ok := t.merged[mk]
 	t.mu.Unlock()
-	return all, nil
+	if !ok || !slices.Equal(m.etags, etags) {
+		m = mergedMonth{etags: etags, all: mergeByRef(runs)}
+	}
+	t.mu.Lock()
+	if t.merged == nil || len(t.merged) >= maxShards {
+		t.merged = map[string]mergedMonth{}
+	}
+	t.merged[mk] = m
+	t.boards[mk] = cachedBoard{all: m.all, at: s.now(), board: m.board}
+	t.mu.Unlock()
+	return m.all, nil
 }
 
 // RebuildTally recomputes the stored tally from the Sources (the truth):

@@ -126,11 +126,19 @@ func TestRecordKeepsTallyAcrossProcesses(t *testing.T) {
 	// again.
 	clock = clock.Add(CacheFor)
 	st.Reset()
+	ranked := b.tally.ranked
 	if got := board(b); !reflect.DeepEqual(got, want) {
 		t.Errorf("unchanged shards: %v, want %v", got, want)
 	}
 	if c := st.Counts(); c.Get != 0 || c.Stat > TallyShards {
 		t.Errorf("board over unchanged shards: %d gets, %d stats; want 0 and ≤ %d", c.Get, c.Stat, TallyShards)
+	}
+	b.Invalidate() // the cache dropped as well: the shards still match
+	if got := board(b); !reflect.DeepEqual(got, want) {
+		t.Errorf("unchanged shards after Invalidate: %v, want %v", got, want)
+	}
+	if n := b.tally.ranked - ranked; n != 0 {
+		t.Errorf("the month was ranked %d times again over unchanged shards, want 0", n)
 	}
 	if err := a.Record(ctx, "story-extra", Contribution{UserID: "u:2", Name: "u:2", Kind: KindStory, At: may}, true); err != nil {
 		t.Fatal(err)
@@ -138,6 +146,9 @@ func TestRecordKeepsTallyAcrossProcesses(t *testing.T) {
 	clock = clock.Add(CacheFor)
 	if got := board(b); got["u:2"] != 15 {
 		t.Errorf("a shard changed elsewhere: u:2 has %d, want 15", got["u:2"])
+	}
+	if n := b.tally.ranked - ranked; n != 1 {
+		t.Errorf("a changed shard: ranked %d times, want 1", n)
 	}
 	if err := a.Record(ctx, "story-extra", Contribution{UserID: "u:2", Kind: KindStory, At: may}, false); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jinnang/jinnang/portal/auth"
 	"github.com/jinnang/jinnang/portal/store"
@@ -105,8 +107,58 @@ func (s *Service) ListPage(ctx context.Context, u *auth.User, from int) ([]Poll,
 	return out, i, nil
 }
 
-// catalog lists the catalogue, building it once for a store from before it.
+// catalogTTL bounds how long a process reuses its listing of the
+// catalogue. Listing it is most of a poll list's cost once there are
+// hundreds of polls (the disk store reads every marker's header), and it
+// changes only when a poll is created: one created through this process
+// drops the listing at once, one created through another process appears
+// in this one's list within catalogTTL. The polls on a page are always read
+// fresh.
+const catalogTTL = 10 * time.Second
+
+// catalogCache is a recent listing of the catalogue.
+type catalogCache struct {
+	mu      sync.Mutex
+	entries []catalogEntry
+	at      time.Time
+}
+
+func (c *catalogCache) get(now time.Time) ([]catalogEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || now.Sub(c.at) >= catalogTTL || now.Before(c.at) {
+		return nil, false
+	}
+	return slices.Clone(c.entries), true
+}
+
+func (c *catalogCache) put(entries []catalogEntry, at time.Time) {
+	c.mu.Lock()
+	c.entries, c.at = slices.Clone(entries), at
+	c.mu.Unlock()
+}
+
+func (c *catalogCache) drop() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+// catalog lists the catalogue (reusing a listing for catalogTTL), building
+// it once for a store from before it.
 func (s *Service) catalog(ctx context.Context) ([]catalogEntry, error) {
+	start := time.Now()
+	if entries, ok := s.cat.get(start); ok {
+		return entries, nil
+	}
+	entries, err := s.listCatalog(ctx)
+	if err == nil {
+		s.cat.put(entries, start)
+	}
+	return entries, err
+}
+
+func (s *Service) listCatalog(ctx context.Context) ([]catalogEntry, error) {
 	list := func() ([]catalogEntry, error) {
 		var out []catalogEntry
 		for obj, err := range s.st.List(ctx, catalogPrefix) {
@@ -160,6 +212,7 @@ func (s *Service) RebuildCatalog(ctx context.Context) (int, error) {
 }
 
 func (s *Service) markCatalog(ctx context.Context, p *Poll) error {
+	defer s.cat.drop()
 	_, err := writeJSON(ctx, s.st, catalogKey(p), struct{}{}, store.PutOptions{IfNoneMatch: true})
 	if err != nil && !errors.Is(err, store.ErrPrecondition) {
 		return fmt.Errorf("polls: catalogue %s: %w", p.ID, err)

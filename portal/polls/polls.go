@@ -143,6 +143,8 @@ type Service struct {
 	key     []byte
 	clock   func() time.Time
 	members Members
+
+	cat catalogCache // the catalogue listed recently (catalog.go)
 }
 
 // New returns the service over st. key (at least 32 bytes) names votes; it

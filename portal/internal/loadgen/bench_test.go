@@ -23,6 +23,7 @@ import (
 	"github.com/jinnang/jinnang/portal/files"
 	"github.com/jinnang/jinnang/portal/index"
 	"github.com/jinnang/jinnang/portal/index/bleveindex"
+	"github.com/jinnang/jinnang/portal/internal/miniotest"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/packs"
 	"github.com/jinnang/jinnang/portal/paths"
@@ -81,6 +82,9 @@ func portalOver(b *testing.B, cs *store.CountingStore, ix index.Index, sv *Servi
 // from store.Counting) and the time per view. The leaderboard is viewed
 // with its one-minute cache dropped (what a view costs every minute).
 // JINNANG_BENCH_PAGES, a comma-separated list of paths, views only those.
+// JINNANG_BENCH_STORE=minio generates the company on a MinIO server
+// (JINNANG_MINIO_BIN) instead of the disk store; ops/view then counts S3
+// requests.
 func BenchmarkPages(b *testing.B) {
 	sizes := []string{"S", "M"}
 	if env := os.Getenv("JINNANG_BENCH_SIZES"); env != "" {
@@ -165,7 +169,13 @@ func company(b *testing.B, size string) (*store.CountingStore, *Services, *Compa
 		}
 		return cs, sv, co
 	}
-	st, err := store.NewDisk(b.TempDir())
+	var st store.Store
+	var err error
+	if os.Getenv("JINNANG_BENCH_STORE") == "minio" { // MinIO (JINNANG_MINIO_BIN), as the first table
+		st, err = store.NewS3(context.Background(), miniotest.Start(b))
+	} else {
+		st, err = store.NewDisk(b.TempDir())
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
