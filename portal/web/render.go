@@ -127,6 +127,7 @@ func funcMap(l Lang, at *assetTable) template.FuncMap {
 		"tagURL":      func(tag string) string { return "/packs?" + url.Values{"tag": {tag}}.Encode() },
 		"hitURL":      hitURL,
 		"snippetHTML": snippetHTML,
+		"tagChips":    tagChipsHTML,
 		"kindBadge":   kindBadge,
 		"roleName":    func(r auth.Role) (string, error) { return translate(l, "role."+string(r)) },
 		"datetime":    func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
