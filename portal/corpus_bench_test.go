@@ -53,7 +53,14 @@ func BenchmarkCorpusHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	bin := filepath.Join(work, "jinnang")
-	build := exec.Command("go", "build", "-o", bin, "..")
+	// JINNANG_BENCH_PPROF=FILE builds the portal with -tags pprof and writes
+	// a CPU profile of the server over the latency loop to FILE.
+	profOut := os.Getenv("JINNANG_BENCH_PPROF")
+	args := []string{"build", "-o", bin}
+	if profOut != "" {
+		args = append(args, "-tags", "pprof")
+	}
+	build := exec.Command("go", append(args, "..")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		b.Fatalf("go build: %v", err)
@@ -74,6 +81,11 @@ func BenchmarkCorpusHTTP(b *testing.B) {
 	port := freePort(b)
 	srv := exec.Command(bin, "-addr", "127.0.0.1:"+port, "-auth", "header", "-trusted-proxies", "127.0.0.1/32")
 	srv.Env = env
+	pprofAddr := ""
+	if profOut != "" {
+		pprofAddr = "127.0.0.1:" + freePort(b)
+		srv.Env = append(slices.Clone(env), "HOTPATH_PPROF_ADDR="+pprofAddr)
+	}
 	srv.Stderr = io.Discard
 	start := time.Now()
 	if err := srv.Start(); err != nil {
@@ -133,6 +145,7 @@ func BenchmarkCorpusHTTP(b *testing.B) {
 
 	var lat []time.Duration
 	i := 0
+	stopProfile := startServerProfile(b, pprofAddr, profOut)
 	cpu0 := procCPU(b, srv.Process.Pid)
 	for b.Loop() {
 		q := gen.SearchQueries[i%len(gen.SearchQueries)]
@@ -144,6 +157,7 @@ func BenchmarkCorpusHTTP(b *testing.B) {
 		lat = append(lat, time.Since(t0))
 	}
 	serverCPU := (procCPU(b, srv.Process.Pid) - cpu0) / time.Duration(len(lat))
+	stopProfile()
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
@@ -230,6 +244,39 @@ func importCorpus(b *testing.B, bin, work string, env []string, total int) (corp
 	took, rss := importDir(filepath.Join(work, "a"))
 	importDir(filepath.Join(work, "b"))
 	return corpusBytes, float64(half) / took.Seconds(), rss
+}
+
+// startServerProfile starts a CPU profile of the server at pprofAddr (its
+// net/http/pprof) when addr is set; the returned func stops it and writes it
+// to out once the profile's window is over.
+func startServerProfile(b *testing.B, addr, out string) func() {
+	if addr == "" {
+		return func() {}
+	}
+	// net/http/pprof profiles for a fixed window: set it to about the
+	// loop's length (JINNANG_BENCH_PPROF_SECONDS, 8 by default).
+	secs := os.Getenv("JINNANG_BENCH_PPROF_SECONDS")
+	if secs == "" {
+		secs = "8"
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + secs)
+		if err != nil {
+			b.Logf("pprof: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(out)
+		if err != nil {
+			b.Logf("pprof: %v", err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, resp.Body)
+	}()
+	return func() { <-done }
 }
 
 func freePort(b *testing.B) string {
