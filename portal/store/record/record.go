@@ -69,10 +69,8 @@ func Modify[T any](ctx context.Context, st store.Store, key string, limit int64,
 	var (
 		out  *T
 		etag string
-		lost bool // the last attempt lost to a concurrent write
 	)
 	err := Retry(ctx, attempts, func(int) error {
-		lost = false
 		var v T
 		tag, err := Read(ctx, st, key, &v, limit)
 		if err != nil {
@@ -87,13 +85,12 @@ func Modify[T any](ctx context.Context, st store.Store, key string, limit int64,
 			out, etag = &v, obj.ETag
 			return nil
 		case errors.Is(err, store.ErrPrecondition):
-			lost = true
 			return Conflict(err)
 		default:
 			return err
 		}
 	})
-	if err != nil && lost {
+	if errors.Is(err, ErrContended) {
 		return nil, "", fmt.Errorf("update %s: %w", key, err)
 	}
 	if err != nil {

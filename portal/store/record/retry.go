@@ -14,6 +14,10 @@ import (
 // concurrent writer: Retry runs the attempt again. Make one with Conflict.
 var ErrConflict = errors.New("record: concurrent write")
 
+// ErrContended is wrapped by Retry's error when every attempt lost to a
+// concurrent writer.
+var ErrContended = errors.New("too many concurrent writes")
+
 // maxPause bounds the pause before one attempt.
 const maxPause = 64 * time.Millisecond
 
@@ -43,9 +47,9 @@ func pause(n int) time.Duration {
 // returns an error marked by Conflict, pausing a little (jittered, longer
 // each time) before each new attempt and stopping when ctx is done. Any
 // other result of fn is returned as is. After the last lost attempt it
-// returns an error that wraps the last conflict's cause (so errors.Is(err,
-// store.ErrPrecondition) holds) but no longer ErrConflict, so an outer Retry
-// does not multiply the attempts.
+// returns an error wrapping ErrContended and the last conflict's cause (so
+// errors.Is(err, store.ErrPrecondition) holds) but no longer ErrConflict, so
+// an outer Retry does not multiply the attempts.
 func Retry(ctx context.Context, attempts int, fn func(attempt int) error) error {
 	var last error
 	for attempt := range max(attempts, 1) {
@@ -65,5 +69,5 @@ func Retry(ctx context.Context, attempts int, fn func(attempt int) error) error 
 		}
 		last = c.err
 	}
-	return fmt.Errorf("%d concurrent writes in a row: %w", max(attempts, 1), last)
+	return fmt.Errorf("%w (%d in a row): %w", ErrContended, max(attempts, 1), last)
 }

@@ -67,8 +67,8 @@ func TestRetryGivesUp(t *testing.T) {
 	if n != 4 {
 		t.Fatalf("fn ran %d times, want 4", n)
 	}
-	if !errors.Is(err, store.ErrPrecondition) {
-		t.Fatalf("give-up error %v does not wrap ErrPrecondition", err)
+	if !errors.Is(err, store.ErrPrecondition) || !errors.Is(err, ErrContended) {
+		t.Fatalf("give-up error %v does not wrap ErrPrecondition and ErrContended", err)
 	}
 	if errors.Is(err, ErrConflict) {
 		t.Fatalf("give-up error %v is still a conflict: an outer Retry would retry it", err)
