@@ -107,16 +107,17 @@ func (s *Service) rebuildPinned(ctx context.Context, opts store.PutOptions) (pin
 // does not exist yet is left to be rebuilt; one that cannot be changed is
 // deleted so that the next read rebuilds it.
 func (s *Service) keepPinned(ctx context.Context, id string, pinned bool) {
-	for range pinnedAttempts {
+	errKept := errors.New("kept")
+	err := record.Retry(ctx, pinnedAttempts, func(int) error {
 		p, etag, err := s.readPinned(ctx)
 		if errors.Is(err, store.ErrNotFound) {
-			return
+			return errKept
 		}
 		if err != nil {
-			break
+			return err
 		}
 		if slices.Contains(p.IDs, id) == pinned {
-			return
+			return errKept
 		}
 		if pinned {
 			p.IDs = append(p.IDs, id)
@@ -124,12 +125,13 @@ func (s *Service) keepPinned(ctx context.Context, id string, pinned bool) {
 			p.IDs = slices.DeleteFunc(p.IDs, func(x string) bool { return x == id })
 		}
 		err = s.writePinned(ctx, p, store.PutOptions{IfMatch: etag})
-		if err == nil {
-			return
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
-		if !errors.Is(err, store.ErrPrecondition) && !errors.Is(err, store.ErrNotFound) {
-			break
-		}
+		return err
+	})
+	if err == nil || err == errKept {
+		return
 	}
 	if err := s.store.Delete(ctx, pinnedKey); err != nil && s.log != nil {
 		s.log.Warn("could not keep or drop the pinned announcements record", "err", err)
