@@ -36,6 +36,15 @@ func Conflict(err error) error {
 	return conflict{err}
 }
 
+// ConflictIf is Conflict(err) when err is a lost conditional write
+// (store.ErrPrecondition), else err unchanged.
+func ConflictIf(err error) error {
+	if errors.Is(err, store.ErrPrecondition) && !errors.Is(err, ErrContended) {
+		return Conflict(err)
+	}
+	return err
+}
+
 // pause is the wait before attempt n (n ≥ 1): 1 ms plus a random share of
 // 4n ms, at most maxPause, so racing writers spread out more the more they collide.
 func pause(n int) time.Duration {

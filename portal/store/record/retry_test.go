@@ -162,3 +162,20 @@ func TestModifyGivesUp(t *testing.T) {
 		t.Fatalf("Modify against a rival on every attempt: %v after %d attempts", err, n)
 	}
 }
+
+func TestConflictIf(t *testing.T) {
+	if err := ConflictIf(nil); err != nil {
+		t.Errorf("ConflictIf(nil) = %v", err)
+	}
+	if err := ConflictIf(store.ErrNotFound); errors.Is(err, ErrConflict) {
+		t.Errorf("ConflictIf(ErrNotFound) is a conflict")
+	}
+	lost := fmt.Errorf("write k: %w", store.ErrPrecondition)
+	if err := ConflictIf(lost); !errors.Is(err, ErrConflict) || !errors.Is(err, store.ErrPrecondition) || err.Error() != lost.Error() {
+		t.Errorf("ConflictIf(%v) = %v, want the same error marked as a conflict", lost, err)
+	}
+	gaveUp := Retry(t.Context(), 1, func(int) error { return Conflict(nil) })
+	if err := ConflictIf(gaveUp); errors.Is(err, ErrConflict) {
+		t.Errorf("ConflictIf of an inner give-up (%v) is retried again", err)
+	}
+}
