@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/internal/ttl"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/store/record"
@@ -163,8 +164,8 @@ type Service struct {
 	index index.Index // nil: announcements are not searchable (see UseIndex)
 	log   *slog.Logger
 
-	counts map[string]countEntry // index counts of recent pages (pinned.go)
-	writes int                   // bumped by every write here; drops counts
+	counts ttl.Cache[string, int] // index counts of recent pages (pinned.go), by s.writes
+	writes int                    // bumped by every write here; drops counts
 }
 
 // entry is a parsed record as of one ETag.
