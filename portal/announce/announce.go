@@ -37,6 +37,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/internal/ttl"
 	"github.com/jinnang/jinnang/portal/markdown"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/store/record"
@@ -169,8 +170,8 @@ type Service struct {
 
 	layout layout // the key-layout migration check (layout.go)
 
-	counts map[string]countEntry // index counts of recent pages (pinned.go)
-	writes int                   // bumped by every write here; drops counts
+	counts ttl.Cache[string, int] // index counts of recent pages (pinned.go), by s.writes
+	writes int                    // bumped by every write here; drops counts
 }
 
 // entry is a parsed record as of one ETag.

@@ -107,16 +107,17 @@ func (s *Service) rebuildPinned(ctx context.Context, opts store.PutOptions) (pin
 // does not exist yet is left to be rebuilt; one that cannot be changed is
 // deleted so that the next read rebuilds it.
 func (s *Service) keepPinned(ctx context.Context, id string, pinned bool) {
-	for range pinnedAttempts {
+	errKept := errors.New("kept")
+	err := record.Retry(ctx, pinnedAttempts, func(int) error {
 		p, etag, err := s.readPinned(ctx)
 		if errors.Is(err, store.ErrNotFound) {
-			return
+			return errKept
 		}
 		if err != nil {
-			break
+			return err
 		}
 		if slices.Contains(p.IDs, id) == pinned {
-			return
+			return errKept
 		}
 		if pinned {
 			p.IDs = append(p.IDs, id)
@@ -124,12 +125,13 @@ func (s *Service) keepPinned(ctx context.Context, id string, pinned bool) {
 			p.IDs = slices.DeleteFunc(p.IDs, func(x string) bool { return x == id })
 		}
 		err = s.writePinned(ctx, p, store.PutOptions{IfMatch: etag})
-		if err == nil {
-			return
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
-		if !errors.Is(err, store.ErrPrecondition) && !errors.Is(err, store.ErrNotFound) {
-			break
-		}
+		return err
+	})
+	if err == nil || err == errKept {
+		return
 	}
 	if err := s.store.Delete(ctx, pinnedKey); err != nil && s.log != nil {
 		s.log.Warn("could not keep or drop the pinned announcements record", "err", err)
@@ -226,33 +228,25 @@ func (s *Service) listPage(ctx context.Context, q Query) (Result, error) {
 // (the items themselves are always read fresh).
 const countTTL = 10 * time.Second
 
-type countEntry struct {
-	n      int
-	at     time.Time
-	writes int
-}
+// maxCounts bounds the counts kept (one per audience and day); with one
+// more the cache starts again.
+const maxCounts = 257
 
 // count is the number of announcements q selects, from the index.
 func (s *Service) count(ctx context.Context, q Query) (int, error) {
 	now := time.Now()
 	k := strings.Join(q.readers(), "\x00") + "\x01" + q.Now.Format(dateFmt)
 	s.mu.Lock()
-	c, ok := s.counts[k]
-	writes := s.writes
+	writes := uint64(s.writes)
 	s.mu.Unlock()
-	if ok && c.writes == writes && now.Sub(c.at) < countTTL && !now.Before(c.at) {
-		return c.n, nil
+	if n, ok := s.counts.Get(k, writes, now, countTTL); ok {
+		return n, nil
 	}
 	res, err := s.index.Search(ctx, index.Query{Kind: Kind, Readers: q.readers(), Now: q.Now, Limit: 1})
 	if err != nil {
 		return 0, fmt.Errorf("announce: count: %w", err)
 	}
-	s.mu.Lock()
-	if s.counts == nil || len(s.counts) > 256 {
-		s.counts = map[string]countEntry{}
-	}
-	s.counts[k] = countEntry{n: res.Total, at: now, writes: writes}
-	s.mu.Unlock()
+	s.counts.Put(k, res.Total, writes, now, maxCounts)
 	return res.Total, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -88,16 +87,9 @@ func (s *Service) Confirm(ctx context.Context, id string, r Receipt) (*Receipt, 
 	}
 	r.At = s.clock().UTC()
 	key := shardKey(id, r.Department)
-	for attempt := range shardAttempts {
-		if attempt > 0 {
-			// Another reader of the department won: pause a little, longer
-			// each time, so a dozen racing writers do not keep colliding.
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(1+mrand.IntN(4*attempt)) * time.Millisecond):
-			}
-		}
+	// Another reader of the department may win: Retry pauses a little,
+	// longer each time, so a dozen racing writers do not keep colliding.
+	err = record.Retry(ctx, shardAttempts, func(int) error {
 		var sh shard
 		etag, err := record.Read(ctx, s.store, key, &sh, maxShard)
 		opts := store.PutOptions{IfMatch: etag}
@@ -105,7 +97,7 @@ func (s *Service) Confirm(ctx context.Context, id string, r Receipt) (*Receipt, 
 		case errors.Is(err, store.ErrNotFound):
 			opts = store.PutOptions{IfNoneMatch: true}
 		case err != nil:
-			return nil, err
+			return err
 		}
 		if sh.Receipts == nil {
 			sh.Receipts = map[string]Receipt{}
@@ -114,14 +106,17 @@ func (s *Service) Confirm(ctx context.Context, id string, r Receipt) (*Receipt, 
 		sh.Receipts[r.UserID] = r
 		_, err = record.Write(ctx, s.store, key, &sh, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return &r, nil
+		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return nil, fmt.Errorf("announce: receipt for %s: %w", id, err)
 	}
-	return nil, fmt.Errorf("announce: receipt for %s: %w", id, store.ErrPrecondition)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // Receipts returns the answers to announcement id from each of depts, by

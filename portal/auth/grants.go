@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // grantsKey is the object holding the roles administrators assign in the UI.
@@ -128,14 +128,7 @@ var ErrInvalidGrant = errors.New("auth: invalid grant")
 // version read, retrying with a short jittered pause when another writer
 // won (enough attempts that every one of a dozen racing writers lands).
 func (g *Grants) Update(ctx context.Context, f func(*GrantSet) error) error {
-	for attempt := range 16 {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(1+rand.IntN(4*attempt)) * time.Millisecond):
-			}
-		}
+	err := record.Retry(ctx, 16, func(int) error {
 		set, etag, err := g.load(ctx)
 		if err != nil {
 			return err
@@ -147,15 +140,18 @@ func (g *Grants) Update(ctx context.Context, f func(*GrantSet) error) error {
 		opts := store.PutOptions{ContentType: "application/json", IfMatch: etag, IfNoneMatch: etag == ""}
 		_, err = writeJSON(ctx, g.st, grantsKey, set, opts)
 		if errors.Is(err, store.ErrPrecondition) || (etag != "" && errors.Is(err, store.ErrNotFound)) {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
 			return fmt.Errorf("auth: grants: write: %w", err)
 		}
 		g.remember(set)
 		return nil
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("auth: grants: %w", err)
 	}
-	return fmt.Errorf("auth: grants: too many concurrent updates: %w", store.ErrPrecondition)
+	return err
 }
 
 // normalize sorts the lists and drops empty departments.

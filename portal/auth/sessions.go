@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // Session is a signed-in browser, stored as JSON under
@@ -166,7 +167,7 @@ func (s *Sessions) Update(ctx context.Context, token string, sess *Session) erro
 	key := sessionKey(token)
 	s.forget(key)
 	defer s.forget(key) // a Get racing with this Update may have cached the old record
-	for range updateAttempts {
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		cur, etag, err := s.read(ctx, key)
 		if err != nil {
 			return err
@@ -181,14 +182,17 @@ func (s *Sessions) Update(ctx context.Context, token string, sess *Session) erro
 		case err == nil:
 			return nil
 		case errors.Is(err, store.ErrPrecondition):
-			continue // a concurrent refresh of Seen; read again
+			return record.Conflict(err) // a concurrent refresh of Seen; read again
 		case errors.Is(err, store.ErrNotFound):
 			return ErrNoSession
 		default:
 			return fmt.Errorf("auth: update session: %w", err)
 		}
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("auth: update session: %w", err)
 	}
-	return fmt.Errorf("auth: update session: %d concurrent writes in a row: %w", updateAttempts, store.ErrPrecondition)
+	return err
 }
 
 // Destroy ends the session for real: the record is deleted, so replaying the

@@ -123,7 +123,7 @@ func (u *Users) AddPost(ctx context.Context, userID string, p Post) error {
 		p.At = u.clock()
 	}
 	key := postKey(userID, p.Kind, p.Ref)
-	for range updateAttempts {
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		_, err := writeJSON(ctx, u.st, key, p, store.PutOptions{IfNoneMatch: true})
 		if !errors.Is(err, store.ErrPrecondition) {
 			if err != nil {
@@ -135,7 +135,7 @@ func (u *Users) AddPost(ctx context.Context, userID string, p Post) error {
 		etag, err := readJSON(ctx, u.st, key, &cur)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			continue // removed meanwhile: create again
+			return record.Conflict(err) // removed meanwhile: create again
 		case err != nil:
 			return fmt.Errorf("auth: add post of %s: %w", userID, err)
 		case cur.Title == p.Title:
@@ -147,12 +147,15 @@ func (u *Users) AddPost(ctx context.Context, userID string, p Post) error {
 		case err == nil:
 			return nil
 		case errors.Is(err, store.ErrPrecondition), errors.Is(err, store.ErrNotFound):
-			continue
+			return record.Conflict(err)
 		default:
 			return fmt.Errorf("auth: add post of %s: %w", userID, err)
 		}
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("auth: add post of %s: %w", userID, err)
 	}
-	return fmt.Errorf("auth: add post of %s: %d concurrent writes in a row: %w", userID, updateAttempts, store.ErrPrecondition)
+	return err
 }
 
 // Posts returns what userID posted, newest first (ties by kind and ref).

@@ -222,7 +222,7 @@ func (s *Service) SetDepartmentQR(ctx context.Context, name string, img io.Reade
 		return fmt.Errorf("save department %q QR: %w", n, err)
 	}
 	// Keep the record's has_qr in step (readers derive it from the image anyway).
-	for attempt := 0; ; attempt++ {
+	err = record.Retry(ctx, counterRetries+1, func(int) error {
 		d, etag, err := s.readDept(ctx, deptKey(n))
 		opts := store.PutOptions{IfMatch: etag}
 		switch {
@@ -235,10 +235,12 @@ func (s *Service) SetDepartmentQR(ctx context.Context, name string, img io.Reade
 		}
 		d.HasQR = true
 		err = s.saveDept(ctx, d, opts)
-		if err == nil || attempt == counterRetries || !errors.Is(err, store.ErrPrecondition) && !errors.Is(err, store.ErrNotFound) {
-			return err
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
-	}
+		return err
+	})
+	return err
 }
 
 // DepartmentQR opens the department's QR image; none is store.ErrNotFound.

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // MoveDepartment moves every file of department from into department to
@@ -54,32 +55,37 @@ func (s *Service) MoveDepartment(ctx context.Context, from, to string) (int, err
 // moveFile sets file id's department to to when it is from (retrying when
 // the record changed meanwhile).
 func (s *Service) moveFile(ctx context.Context, id, from, to string) (bool, error) {
-	for range 5 {
+	moved := false
+	err := record.Retry(ctx, 5, func(int) error {
 		f, err := s.Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
+			return nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("move department: %w", err)
+			return fmt.Errorf("move department: %w", err)
 		}
 		if f.Department != from {
-			return false, nil
+			return nil
 		}
 		next := *f
 		next.Department, next.Updated = to, time.Now().UTC()
 		err = s.putMeta(ctx, &next, store.PutOptions{IfMatch: f.ETag})
 		if errors.Is(err, store.ErrPrecondition) {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
-			return false, fmt.Errorf("move department: %w", err)
+			return fmt.Errorf("move department: %w", err)
 		}
 		if err := s.indexFile(ctx, &next); err != nil {
 			s.log.Warn("reindex moved file failed; the outbox or a reindex repairs it", "file", id, "err", err)
 		}
-		return true, nil
+		moved = true
+		return nil
+	})
+	if errors.Is(err, record.ErrContended) {
+		return false, fmt.Errorf("move department: file %s keeps changing: %w", id, err)
 	}
-	return false, fmt.Errorf("move department: file %s keeps changing: %w", id, store.ErrPrecondition)
+	return moved, err
 }
 
 // mergeRecord folds from's department record into to's and deletes it.
@@ -147,22 +153,27 @@ func (s *Service) RenameDepartment(ctx context.Context, name, display string) (*
 	if display != "" && !ValidNewDepartmentName(display) {
 		return nil, fmt.Errorf("%w %q: give 1 to %d characters without '/' or control characters", ErrDeptName, display, MaxDisplayRunes)
 	}
-	for range 5 {
+	var out *Department
+	err = record.Retry(ctx, 5, func(int) error {
 		d, etag, err := s.readDept(ctx, deptKey(name))
 		if err != nil {
-			return nil, fmt.Errorf("rename department: %w", err)
+			return fmt.Errorf("rename department: %w", err)
 		}
 		d.Display = display
 		err = s.saveDept(ctx, d, store.PutOptions{IfMatch: etag})
 		if errors.Is(err, store.ErrPrecondition) {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("rename department: %w", err)
+			return fmt.Errorf("rename department: %w", err)
 		}
-		return &d, nil
+		out = &d
+		return nil
+	})
+	if errors.Is(err, record.ErrContended) {
+		return nil, fmt.Errorf("rename department %q: %w", name, err)
 	}
-	return nil, fmt.Errorf("rename department %q: %w", name, store.ErrPrecondition)
+	return out, err
 }
 
 // Shown is the name the department is shown by: its display name, else its id.

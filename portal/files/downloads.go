@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/store"
+	"github.com/jinnang/jinnang/portal/store/record"
 )
 
 // counterRetries is how often CountDownload retries a lost conditional write.
@@ -44,32 +44,19 @@ func (s *Service) CountDownload(ctx context.Context, id string) {
 		return
 	}
 	key := downloadsDir(id) + time.Now().Format(time.DateOnly) + ".json"
-	var err error
-	for attempt := 0; attempt <= counterRetries; attempt++ {
-		if attempt > 0 {
-			// Back off a little, at random, so racing processes spread out.
-			select {
-			case <-ctx.Done():
-				s.log.Debug("download not counted", "file", id, "err", ctx.Err())
-				return
-			case <-time.After(time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond):
-			}
-		}
-		if err = s.increment(ctx, key); !errors.Is(err, store.ErrPrecondition) {
-			break
-		}
-	}
+	// Retry backs off a little, at random, so racing processes spread out.
+	err := record.Retry(ctx, counterRetries+1, func(int) error {
+		return record.ConflictIf(s.increment(ctx, key))
+	})
 	if err != nil {
 		s.log.Debug("download not counted", "file", id, "err", err)
 		return
 	}
 	// The total only when it exists: a missing one is built from the day
 	// counters (which include this download) by the next Downloads.
-	for range counterRetries + 1 {
-		if err = s.incrementExisting(ctx, totalKey(id)); !errors.Is(err, store.ErrPrecondition) {
-			break
-		}
-	}
+	err = record.Retry(ctx, counterRetries+1, func(int) error {
+		return record.ConflictIf(s.incrementExisting(ctx, totalKey(id)))
+	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Debug("download total not counted", "file", id, "err", err)
 	}

@@ -274,7 +274,7 @@ func (s *Service) readState(ctx context.Context, userID string) (state, string, 
 
 // modifyState applies change to a person's state (created when missing).
 func (s *Service) modifyState(ctx context.Context, userID string, change func(*state)) error {
-	for range updateAttempts {
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		st, etag, err := s.readState(ctx, userID)
 		if err != nil {
 			return err
@@ -286,14 +286,17 @@ func (s *Service) modifyState(ctx context.Context, userID string, change func(*s
 		}
 		_, err = record.Write(ctx, s.st, stateKey(userID), st, opts)
 		if errors.Is(err, store.ErrPrecondition) || (errors.Is(err, store.ErrNotFound) && etag != "") {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
 			return fmt.Errorf("notify: state: %w", err)
 		}
 		return nil
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("notify: state of %s: %w", userID, err)
 	}
-	return fmt.Errorf("notify: state of %s: %w", userID, store.ErrPrecondition)
+	return err
 }
 
 // channel is the person's channel for kind.

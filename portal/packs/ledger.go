@@ -35,7 +35,7 @@ type ledger struct {
 }
 
 func (s *Service) upsertLedger(ctx context.Context, key string, change func(*ledger)) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var l ledger
 		etag, err := record.Read(ctx, s.store, key, &l, maxLedger)
 		opts := store.PutOptions{IfMatch: etag}
@@ -51,11 +51,14 @@ func (s *Service) upsertLedger(ctx context.Context, key string, change func(*led
 		change(&l)
 		_, err = record.Write(ctx, s.store, key, &l, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("ledger %s: %w", key, err)
 	}
-	return fmt.Errorf("ledger %s: %w", key, store.ErrPrecondition)
+	return err
 }
 
 // ledgerPut records m (live) in its department's and its owner's ledgers.

@@ -344,7 +344,7 @@ type progress struct {
 }
 
 func (s *Service) count(ctx context.Context, p *Path, person Person, stepKey string, now time.Time) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var pr progress
 		etag, err := record.Read(ctx, s.st, progressKey(p.ID), &pr, maxProgress)
 		opts := store.PutOptions{IfMatch: etag}
@@ -368,11 +368,14 @@ func (s *Service) count(ctx context.Context, p *Path, person Person, stepKey str
 		pr.Readers[person.ID] = r
 		_, err = record.Write(ctx, s.st, progressKey(p.ID), &pr, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("paths: progress of %s: %w", p.ID, err)
 	}
-	return fmt.Errorf("paths: progress of %s: %w", p.ID, store.ErrPrecondition)
+	return err
 }
 
 // Readers returns everyone who has read at least one step of the path, by id.

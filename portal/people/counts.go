@@ -25,7 +25,7 @@ type counts struct {
 // setCount brings dept's count in the counts record in line with its
 // roster. A missing record is left missing (the next Counts builds it).
 func (d *Directory) setCount(ctx context.Context, dept string) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var c counts
 		etag, err := record.Read(ctx, d.st, countsKey, &c, maxPerson*64)
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, record.ErrCorrupt) {
@@ -52,11 +52,14 @@ func (d *Directory) setCount(ctx context.Context, dept string) error {
 		}
 		_, err = record.Write(ctx, d.st, countsKey, &c, store.PutOptions{IfMatch: etag})
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("people: counts: %w", err)
 	}
-	return fmt.Errorf("people: counts: %w", store.ErrPrecondition)
+	return err
 }
 
 // keepCount runs setCount after a roster write; on failure the counts

@@ -53,7 +53,7 @@ func (d *Directory) MoveDepartment(ctx context.Context, from, to string) (int, e
 
 // removeDepartment takes dept off the department list.
 func (d *Directory) removeDepartment(ctx context.Context, dept string) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var names []string
 		etag, err := record.Read(ctx, d.st, deptsKey, &names, maxPerson*64)
 		if errors.Is(err, store.ErrNotFound) {
@@ -69,9 +69,12 @@ func (d *Directory) removeDepartment(ctx context.Context, dept string) error {
 		names = slices.Delete(names, i, i+1)
 		_, err = record.Write(ctx, d.st, deptsKey, names, store.PutOptions{IfMatch: etag})
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("people: departments: %w", err)
 	}
-	return fmt.Errorf("people: departments: %w", store.ErrPrecondition)
+	return err
 }

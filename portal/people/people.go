@@ -156,7 +156,7 @@ func (d *Directory) Departments(ctx context.Context) ([]string, error) {
 }
 
 func (d *Directory) addDepartment(ctx context.Context, dept string) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var names []string
 		etag, err := record.Read(ctx, d.st, deptsKey, &names, maxPerson*64)
 		opts := store.PutOptions{IfMatch: etag}
@@ -173,15 +173,18 @@ func (d *Directory) addDepartment(ctx context.Context, dept string) error {
 		slices.Sort(names)
 		_, err = record.Write(ctx, d.st, deptsKey, names, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("people: departments: %w", err)
 	}
-	return fmt.Errorf("people: departments: %w", store.ErrPrecondition)
+	return err
 }
 
 func (d *Directory) upsert(ctx context.Context, key, dept string, change func(*roster)) error {
-	for range attempts {
+	err := record.Retry(ctx, attempts, func(int) error {
 		var r roster
 		etag, err := record.Read(ctx, d.st, key, &r, maxRoster)
 		opts := store.PutOptions{IfMatch: etag}
@@ -198,14 +201,17 @@ func (d *Directory) upsert(ctx context.Context, key, dept string, change func(*r
 		change(&r)
 		_, err = record.Write(ctx, d.st, key, &r, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		if err == nil {
 			d.keepCount(ctx, dept) // counts.go
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("people: roster %q: %w", dept, err)
 	}
-	return fmt.Errorf("people: roster %q: %w", dept, store.ErrPrecondition)
+	return err
 }
 
 // Profile is what Backfill needs of a signed-in user's profile.

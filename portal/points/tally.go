@@ -64,7 +64,7 @@ func personKey(userID string) string {
 // mergeSet applies change to the set under key with a conditional write,
 // creating it when missing; retried when another writer wins.
 func mergeSet(ctx context.Context, st store.Store, key string, change func(map[string]Contribution) bool) error {
-	for range tallyTries {
+	err := record.Retry(ctx, tallyTries, func(int) error {
 		var set tallySet
 		etag, err := record.Read(ctx, st, key, &set, tallyMax)
 		missing := errors.Is(err, store.ErrNotFound)
@@ -83,11 +83,14 @@ func mergeSet(ctx context.Context, st store.Store, key string, change func(map[s
 		}
 		_, err = record.Write(ctx, st, key, set, opts)
 		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
-			continue
+			return record.Conflict(err)
 		}
 		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("points: update %s: %w", key, err)
 	}
-	return fmt.Errorf("points: update %s: %d concurrent writes in a row: %w", key, tallyTries, store.ErrPrecondition)
+	return err
 }
 
 // tally is the Service's stored side.

@@ -47,7 +47,7 @@ func (s *Service) MoveDepartment(ctx context.Context, from, to string) (int, err
 
 // readdress sets report id's department to to when it is from.
 func (s *Service) readdress(ctx context.Context, id, from, to string) error {
-	for range updateAttempts {
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		r, err := s.Get(ctx, id)
 		if record.Skip(err) {
 			return nil // gone or unreadable: the marker moves, the list skips it
@@ -59,11 +59,10 @@ func (s *Service) readdress(ctx context.Context, id, from, to string) error {
 			return nil
 		}
 		r.Department = to
-		err = s.put(ctx, r, store.PutOptions{IfMatch: r.ETag})
-		if errors.Is(err, store.ErrPrecondition) {
-			continue
-		}
-		return err
+		return record.ConflictIf(s.put(ctx, r, store.PutOptions{IfMatch: r.ETag}))
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("report %s: %w", id, err)
 	}
-	return fmt.Errorf("report %s: concurrent updates: %w", id, store.ErrPrecondition)
+	return err
 }

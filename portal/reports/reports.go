@@ -259,22 +259,30 @@ func (s *Service) SetStatus(ctx context.Context, id string, st Status) (*Report,
 }
 
 func (s *Service) update(ctx context.Context, id string, change func(*Report) error) (*Report, error) {
-	for range updateAttempts {
+	var out *Report
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		r, err := s.Get(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := change(r); err != nil {
-			return nil, err
+			return err
 		}
 		r.Updated = s.now().UTC()
 		err = s.put(ctx, r, store.PutOptions{IfMatch: r.ETag})
 		if errors.Is(err, store.ErrPrecondition) {
-			continue
+			return record.Conflict(err)
 		}
-		return r, err
+		out = r
+		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return nil, fmt.Errorf("report %s: %w", id, err)
 	}
-	return nil, fmt.Errorf("report %s: concurrent updates: %w", id, store.ErrPrecondition)
+	if err != nil && out == nil {
+		return nil, err
+	}
+	return out, err
 }
 
 func (s *Service) put(ctx context.Context, r *Report, opts store.PutOptions) error {

@@ -156,7 +156,7 @@ func (s *Service) merge(ctx context.Context, wk string, counts map[string]*Count
 			cur.Low += c.Low
 		}
 	}
-	for range modifyAttempts {
+	err := record.Retry(ctx, modifyAttempts, func(int) error {
 		_, _, err := record.Modify(ctx, s.store, key, maxMissBytes, 1, func(r *weekRecord) error {
 			add(r)
 			return nil
@@ -174,12 +174,17 @@ func (s *Service) merge(ctx context.Context, wk string, counts map[string]*Count
 			if !errors.Is(err, store.ErrPrecondition) {
 				return fmt.Errorf("search misses %s: %w", wk, err)
 			}
+			return record.Conflict(err)
 		case errors.Is(err, store.ErrPrecondition):
+			return record.Conflict(err)
 		default:
 			return fmt.Errorf("search misses %s: %w", wk, err)
 		}
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("search misses %s: %w", wk, err)
 	}
-	return fmt.Errorf("search misses %s: %d concurrent writes in a row: %w", wk, modifyAttempts, store.ErrPrecondition)
+	return err
 }
 
 // Misses returns the last weeks weeks (this one first), each with its most

@@ -172,7 +172,7 @@ func (s *Service) rebuildDigest(ctx context.Context, id string, opts store.PutOp
 // A missing digest is rebuilt first (it then holds the change already, as
 // the truth does: change sees it and may say false).
 func (s *Service) modifyDigest(ctx context.Context, id string, change func(*commentDigest) (bool, error)) error {
-	for range digestAttempts {
+	err := record.Retry(ctx, digestAttempts, func(int) error {
 		d, etag, err := s.digest(ctx, id)
 		if err != nil {
 			return err
@@ -182,11 +182,15 @@ func (s *Service) modifyDigest(ctx context.Context, id string, change func(*comm
 			return err
 		}
 		err = s.putJSON(ctx, digestKey(id), d, store.PutOptions{IfMatch: etag})
-		if err == nil || !(errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound)) {
-			return err
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
+		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("social digest of story %q: %w", id, err)
 	}
-	return fmt.Errorf("social digest of story %q: %w", id, store.ErrPrecondition)
+	return err
 }
 
 // keepDigest runs a digest update after the write it follows has been
@@ -250,7 +254,7 @@ func (s *Service) digestRecord(ctx context.Context, st *Story, created bool) err
 		}
 		return err
 	}
-	for range digestAttempts {
+	err := record.Retry(ctx, digestAttempts, func(int) error {
 		var d commentDigest
 		etag, err := s.readJSON(ctx, digestKey(st.ID), &d)
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, record.ErrCorrupt) || (err == nil && d.V < digestVersion) {
@@ -268,11 +272,15 @@ func (s *Service) digestRecord(ctx context.Context, st *Story, created bool) err
 		}
 		d.Story, d.StoryETag = cur, cur.ETag
 		err = s.putJSON(ctx, digestKey(st.ID), d, store.PutOptions{IfMatch: etag})
-		if err == nil || !(errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound)) {
-			return err
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
+		return err
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("social digest of story %q: %w", st.ID, err)
 	}
-	return fmt.Errorf("social digest of story %q: %w", st.ID, store.ErrPrecondition)
+	return err
 }
 
 // Social returns what a card shows of a story's likes and comments for

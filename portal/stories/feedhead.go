@@ -96,26 +96,26 @@ func (s *Service) keepFeedHead(ctx context.Context, st *Story, was bool) {
 	if was == st.Visible() {
 		return
 	}
-	var err error
-	for range digestAttempts {
+	errLeft := errors.New("left")
+	err := record.Retry(ctx, digestAttempts, func(int) error {
 		var h feedHead
-		var etag string
-		etag, err = s.readJSON(ctx, feedHeadKey, &h)
+		etag, err := s.readJSON(ctx, feedHeadKey, &h)
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, record.ErrCorrupt) || (err == nil && h.V < feedHeadV) {
-			return
+			return errLeft
 		}
 		if err != nil {
-			break
+			return err
 		}
 		if !h.change(st, was) {
-			return
+			return errLeft
 		}
 		err = s.putJSON(ctx, feedHeadKey, h, store.PutOptions{IfMatch: etag})
-		if err == nil || !(errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound)) {
-			break
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			return record.Conflict(err)
 		}
-	}
-	if err != nil {
+		return err
+	})
+	if err != nil && err != errLeft {
 		// The feed then misses or keeps this story until reindex
 		// rebuilds the head; drop it so the next read rebuilds it.
 		s.log.Warn("story feed head not kept; dropping it", "story", st.ID, "err", err)

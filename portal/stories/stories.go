@@ -530,29 +530,32 @@ func (s *Service) putRecord(ctx context.Context, st *Story, opts store.PutOption
 // update applies change to the stored record with If-Match, retrying when
 // another write won. change returns false to leave the record as it is.
 func (s *Service) update(ctx context.Context, id string, change func(*Story) (bool, error)) (*Story, error) {
-	for range updateAttempts {
+	var out *Story
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		st, err := s.Get(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		was := st.Visible()
 		ok, err := change(st)
 		if err != nil || !ok {
-			return st, err
+			out = st
+			return err
 		}
 		err = s.putRecord(ctx, st, store.PutOptions{IfMatch: st.ETag}, was)
 		if errors.Is(err, store.ErrPrecondition) {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := s.sync(ctx, st); err != nil {
-			return st, err
-		}
-		return st, nil
+		out = st
+		return s.sync(ctx, st)
+	})
+	if errors.Is(err, record.ErrContended) {
+		return nil, fmt.Errorf("story %q: %w", id, err)
 	}
-	return nil, fmt.Errorf("story %q: %d concurrent updates in a row: %w", id, updateAttempts, store.ErrPrecondition)
+	return out, err
 }
 
 // Delete is the author removing their own story: it leaves the feed and the

@@ -22,37 +22,74 @@ const deptNamesTimeout = 2 * time.Second
 // deptNameCache maps department ids to the display names given by a
 // rename (files.Department.Display). Departments are few (one record
 // each), so the whole table is read at once and kept for deptNamesTTL.
+// Past the TTL the old table is still served while one goroutine reads the
+// new one (at most deptNamesTimeout), so renders do not queue behind a read.
 type deptNameCache struct {
-	mu    sync.Mutex
-	at    time.Time
-	names map[string]string // id → display name, renamed departments only
-	gen   string            // names the table's content (part of the page-cache key)
+	mu         sync.Mutex
+	at         time.Time
+	names      map[string]string // id → display name, renamed departments only
+	gen        string            // names the table's content (part of the page-cache key)
+	epoch      uint64            // bumped by forgetDeptNames: an older refresh is not kept
+	refreshing bool              // a goroutine is reading the table
 }
 
-// deptNameTable returns the current table (read again when stale; a failed
-// read keeps the last table and is tried again after the TTL).
+// deptNameTable returns the current table. A stale one is returned as is
+// while a background read replaces it; without a table (at start, after a
+// rename here) it is read at once. A failed read keeps the last table and
+// is tried again after the TTL.
 func (s *server) deptNameTable() map[string]string {
 	dc := &s.deptNames
 	dc.mu.Lock()
-	defer dc.mu.Unlock()
 	now := s.now()
-	if dc.names != nil && now.Sub(dc.at) < deptNamesTTL {
-		return dc.names
+	if dc.names != nil {
+		names := dc.names
+		if now.Sub(dc.at) >= deptNamesTTL && !dc.refreshing {
+			dc.refreshing = true
+			go s.refreshDeptNames(dc.epoch)
+		}
+		dc.mu.Unlock()
+		return names
 	}
+	defer dc.mu.Unlock()
 	dc.at = now
+	names, err := s.readDeptNames()
+	if err != nil {
+		s.log.Warn("department display names", "err", err)
+		return map[string]string{}
+	}
+	dc.names, dc.gen = names, namesGen(names)
+	return names
+}
+
+// refreshDeptNames reads the table in the background and keeps it, unless
+// it was forgotten meanwhile (the next call then reads it afresh).
+func (s *server) refreshDeptNames(epoch uint64) {
+	names, err := s.readDeptNames()
+	dc := &s.deptNames
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	dc.refreshing = false
+	if dc.epoch != epoch {
+		return
+	}
+	dc.at = s.now()
+	if err != nil {
+		s.log.Warn("department display names", "err", err)
+		return
+	}
+	dc.names, dc.gen = names, namesGen(names)
+}
+
+// readDeptNames reads the display names from the department records.
+func (s *server) readDeptNames() (map[string]string, error) {
 	if s.files == nil {
-		dc.names = map[string]string{}
-		return dc.names
+		return map[string]string{}, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), deptNamesTimeout)
 	defer cancel()
 	ds, err := s.files.Departments(ctx)
 	if err != nil {
-		s.log.Warn("department display names", "err", err)
-		if dc.names == nil {
-			return map[string]string{}
-		}
-		return dc.names
+		return nil, err
 	}
 	names := make(map[string]string, len(ds))
 	for _, d := range ds {
@@ -60,8 +97,7 @@ func (s *server) deptNameTable() map[string]string {
 			names[d.Name] = shown
 		}
 	}
-	dc.names, dc.gen = names, namesGen(names)
-	return names
+	return names, nil
 }
 
 // namesGen is a short hash of a display-name table.
@@ -99,6 +135,7 @@ func (s *server) deptShown(id string) string {
 func (s *server) forgetDeptNames() {
 	s.deptNames.mu.Lock()
 	s.deptNames.names = nil
+	s.deptNames.epoch++
 	s.deptNames.mu.Unlock()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/internal/ttl"
 	"github.com/jinnang/jinnang/portal/store"
 	"github.com/jinnang/jinnang/portal/stories"
 )
@@ -42,12 +43,12 @@ type homeView struct {
 // homePacksTTL.
 const homePacksTTL = 2 * time.Second
 
-// homePacks is what home last found in the index.
-type homePacks struct {
-	mu     sync.Mutex
-	at     time.Time // when it was found; zero: nothing yet
-	writes uint64    // server.writes when the search started
-	day    string    // the date of the pick of the day
+// homePacks is what home last found in the index: one entry, keyed by the
+// date of the pick of the day, stamped with server.writes when the search
+// started.
+type homePacks = ttl.Cache[string, homeFound]
+
+type homeFound struct {
 	latest []index.Hit
 	daily  *index.Hit // nil: no packs
 }
@@ -58,14 +59,9 @@ func (s *server) homeIndex(ctx context.Context) ([]index.Hit, *index.Hit, error)
 	now := s.now()
 	day := now.Format(time.DateOnly)
 	writes := s.writes.Load()
-	hp := &s.homePacks
-	hp.mu.Lock()
-	if !hp.at.IsZero() && hp.writes == writes && hp.day == day && now.Sub(hp.at) < homePacksTTL && !now.Before(hp.at) {
-		latest, daily := hp.latest, hp.daily
-		hp.mu.Unlock()
-		return latest, daily, nil
+	if f, ok := s.homePacks.Get(day, writes, now, homePacksTTL); ok {
+		return f.latest, f.daily, nil
 	}
-	hp.mu.Unlock()
 	res, err := s.packs.Search(ctx, index.Query{Sort: index.SortNewest, Limit: homeLatest})
 	if err != nil {
 		return nil, nil, fmt.Errorf("home: latest packs: %w", err)
@@ -74,9 +70,7 @@ func (s *server) homeIndex(ctx context.Context) ([]index.Hit, *index.Hit, error)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, fmt.Errorf("home: daily pick: %w", err)
 	}
-	hp.mu.Lock()
-	hp.at, hp.writes, hp.day, hp.latest, hp.daily = now, writes, day, res.Hits, daily
-	hp.mu.Unlock()
+	s.homePacks.Put(day, homeFound{latest: res.Hits, daily: daily}, writes, now, 1)
 	return res.Hits, daily, nil
 }
 

@@ -6,10 +6,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jinnang/jinnang/portal/index"
+	"github.com/jinnang/jinnang/portal/internal/ttl"
 )
 
 // searchResultTTL bounds how long the search page shows what the index
@@ -33,14 +34,11 @@ const searchResultsMax = 256
 // searchResults caches index answers for the search page. It is safe for
 // concurrent use.
 type searchResults struct {
-	mu      sync.Mutex
-	entries map[string]searchEntry
-	serial  uint64 // of the last answer from the index
+	answers ttl.Cache[string, searchEntry] // by searchKey, stamped with server.writes
+	serial  atomic.Uint64                  // of the last answer from the index
 }
 
 type searchEntry struct {
-	at     time.Time
-	writes uint64
 	serial uint64 // names this answer in render keys
 	res    index.Result
 }
@@ -64,24 +62,15 @@ func (s *server) cachedSearch(ctx context.Context, q index.Query, search func(co
 	now := time.Now()
 	writes := s.writes.Load()
 	sr := &s.searchResults
-	sr.mu.Lock()
-	e, ok := sr.entries[key]
-	sr.mu.Unlock()
-	if ok && !searchCacheOff && e.writes == writes && now.Sub(e.at) < searchResultTTL && !now.Before(e.at) {
+	if e, ok := sr.answers.Get(key, writes, now, searchResultTTL); ok && !searchCacheOff {
 		return e.res, e.serial, nil
 	}
 	res, err := search(ctx, q)
 	if err != nil {
 		return res, 0, err
 	}
-	sr.mu.Lock()
-	if sr.entries == nil || len(sr.entries) >= searchResultsMax {
-		sr.entries = map[string]searchEntry{}
-	}
-	sr.serial++
-	serial := sr.serial
-	sr.entries[key] = searchEntry{at: now, writes: writes, serial: serial, res: res}
-	sr.mu.Unlock()
+	serial := sr.serial.Add(1)
+	sr.answers.Put(key, searchEntry{serial: serial, res: res}, writes, now, searchResultsMax)
 	return res, serial, nil
 }
 

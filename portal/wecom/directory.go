@@ -543,7 +543,7 @@ func (d *Directory) SetMapping(ctx context.Context, id int, portal string) error
 		return ErrBadMapping
 	}
 	key := strconv.Itoa(id)
-	for range updateAttempts {
+	err := record.Retry(ctx, updateAttempts, func(int) error {
 		m := map[string]string{}
 		etag, err := record.Read(ctx, d.st, mappingKey, &m, 1<<20)
 		opts := store.PutOptions{IfMatch: etag}
@@ -559,7 +559,7 @@ func (d *Directory) SetMapping(ctx context.Context, id int, portal string) error
 		}
 		_, err = record.Write(ctx, d.st, mappingKey, m, opts)
 		if errors.Is(err, store.ErrPrecondition) {
-			continue
+			return record.Conflict(err)
 		}
 		if err != nil {
 			return fmt.Errorf("directory: mapping: %w", err)
@@ -568,6 +568,9 @@ func (d *Directory) SetMapping(ctx context.Context, id int, portal string) error
 		d.cached = nil
 		d.mu.Unlock()
 		return nil
+	})
+	if errors.Is(err, record.ErrContended) {
+		return fmt.Errorf("directory: mapping: %w", err)
 	}
-	return fmt.Errorf("directory: mapping: %w", store.ErrPrecondition)
+	return err
 }

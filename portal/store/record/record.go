@@ -63,26 +63,38 @@ func Write(ctx context.Context, st store.Store, key string, v any, opts store.Pu
 
 // Modify applies change to the record under key with a conditional
 // read-modify-write (If-Match), retried up to attempts times when a
-// concurrent write wins. It returns the new record and its ETag.
+// concurrent write wins (pausing a little between attempts, see Retry).
+// It returns the new record and its ETag.
 func Modify[T any](ctx context.Context, st store.Store, key string, limit int64, attempts int, change func(*T) error) (*T, string, error) {
-	for range attempts {
+	var (
+		out  *T
+		etag string
+	)
+	err := Retry(ctx, attempts, func(int) error {
 		var v T
-		etag, err := Read(ctx, st, key, &v, limit)
+		tag, err := Read(ctx, st, key, &v, limit)
 		if err != nil {
-			return nil, "", err
+			return err
 		}
 		if err := change(&v); err != nil {
-			return nil, "", err
+			return err
 		}
-		obj, err := Write(ctx, st, key, &v, store.PutOptions{IfMatch: etag})
+		obj, err := Write(ctx, st, key, &v, store.PutOptions{IfMatch: tag})
 		switch {
 		case err == nil:
-			return &v, obj.ETag, nil
+			out, etag = &v, obj.ETag
+			return nil
 		case errors.Is(err, store.ErrPrecondition):
-			continue
+			return Conflict(err)
 		default:
-			return nil, "", err
+			return err
 		}
+	})
+	if errors.Is(err, ErrContended) {
+		return nil, "", fmt.Errorf("update %s: %w", key, err)
 	}
-	return nil, "", fmt.Errorf("update %s: %d concurrent writes in a row: %w", key, attempts, store.ErrPrecondition)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, etag, nil
 }
