@@ -45,7 +45,7 @@ func (s *server) deptNameTable() map[string]string {
 		names := dc.names
 		if now.Sub(dc.at) >= deptNamesTTL && !dc.refreshing {
 			dc.refreshing = true
-			go s.refreshDeptNames(dc.epoch)
+			go s.refreshDeptNames(dc.epoch, now)
 		}
 		dc.mu.Unlock()
 		return names
@@ -62,8 +62,10 @@ func (s *server) deptNameTable() map[string]string {
 }
 
 // refreshDeptNames reads the table in the background and keeps it, unless
-// it was forgotten meanwhile (the next call then reads it afresh).
-func (s *server) refreshDeptNames(epoch uint64) {
+// it was forgotten meanwhile (the next call then reads it afresh). The table
+// is dated when the refresh began (now, taken by the caller): the goroutine
+// does not read the server's clock, which tests move from their own goroutine.
+func (s *server) refreshDeptNames(epoch uint64, now time.Time) {
 	names, err := s.readDeptNames()
 	dc := &s.deptNames
 	dc.mu.Lock()
@@ -72,7 +74,7 @@ func (s *server) refreshDeptNames(epoch uint64) {
 	if dc.epoch != epoch {
 		return
 	}
-	dc.at = s.now()
+	dc.at = now
 	if err != nil {
 		s.log.Warn("department display names", "err", err)
 		return
